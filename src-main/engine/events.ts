@@ -1,0 +1,119 @@
+/**
+ * The engine's typed event stream: everything the engine does is observable as one of these.
+ * Times (`t`) are milliseconds on the engine clock: monotonic, zero at the first input frame.
+ * Tracing, the UI, the CLI and the benchmark are all observers of this stream.
+ */
+
+export type StageName = 'vad' | 'stt' | 'llm' | 'tts';
+
+/** Names of the per-turn moments the latency trace records, in causal order. */
+export const TRACE_MARKS = [
+  'speech_start',
+  'speech_end',
+  'eot_confirmed',
+  'stt_final',
+  'llm_request',
+  'llm_first_token',
+  'first_unit_ready',
+  'tts_first_audio',
+  'playback_start',
+  'llm_done',
+  'tts_done',
+  'turn_done',
+] as const;
+export type TraceMark = (typeof TRACE_MARKS)[number];
+
+export type EngineState = 'idle' | 'loading' | 'warming' | 'ready' | 'error' | 'disposed';
+export type TurnPhase = 'listening' | 'hearing' | 'thinking' | 'speaking' | 'muted';
+export type ListenMode = 'push-to-talk' | 'always-listening';
+
+export interface StageBackend {
+  /** e.g. "cpu", "cuda", "vulkan", "metal". */
+  device: string;
+  /** Library and model, e.g. "whisper.cpp (smart-whisper) ggml-base.en.bin". */
+  detail: string;
+  threads?: number;
+}
+
+interface TurnEvent {
+  turn: number;
+  t: number;
+}
+
+export type EngineEvent =
+  | { type: 'state'; state: EngineState; detail?: string }
+  | { type: 'backends'; backends: Record<StageName, StageBackend> }
+  | { type: 'phase'; phase: TurnPhase; mode: ListenMode; muted: boolean }
+  | { type: 'level'; t: number; rms: number; peak: number }
+  | { type: 'input_dropped'; t: number; dropped: number; total: number }
+  | ({ type: 'speech_start' } & TurnEvent)
+  /** A short pause inside the user's speech: the speculative path may start here. */
+  | ({ type: 'speech_pause' } & TurnEvent)
+  | ({ type: 'speech_resume' } & TurnEvent)
+  /** `t` is the end of the last voiced frame. */
+  | ({ type: 'speech_end' } & TurnEvent)
+  | ({ type: 'eot_confirmed' } & TurnEvent)
+  | ({ type: 'stt_partial'; text: string } & TurnEvent)
+  | ({ type: 'stt_final'; text: string } & TurnEvent)
+  | ({ type: 'llm_request' } & TurnEvent)
+  | ({ type: 'llm_first_token' } & TurnEvent)
+  | ({ type: 'llm_token'; text: string } & TurnEvent)
+  | ({ type: 'llm_done'; text: string; tokens: number } & TurnEvent)
+  | ({ type: 'unit_ready'; unit: number; text: string; first: boolean } & TurnEvent)
+  | ({ type: 'first_unit_ready'; unit: number; text: string } & TurnEvent)
+  | ({ type: 'tts_first_audio' } & TurnEvent)
+  /** Reply audio, in order. `samples` is transferable. */
+  | ({ type: 'audio'; unit: number; sampleRate: number; samples: Float32Array } & TurnEvent)
+  | ({ type: 'tts_done' } & TurnEvent)
+  | ({ type: 'playback_start' } & TurnEvent)
+  | ({ type: 'unit_played'; unit: number } & TurnEvent)
+  | ({ type: 'barge_in' } & TurnEvent)
+  | ({ type: 'cancelled'; reason: string } & TurnEvent)
+  /** A speculative answer was started at a pause and thrown away because speech resumed. */
+  | ({ type: 'speculation_discarded' } & TurnEvent)
+  | ({
+      type: 'turn_done';
+      user: string;
+      assistant: string;
+      interrupted: boolean;
+    } & TurnEvent)
+  | { type: 'trace'; trace: TurnTrace }
+  | { type: 'history'; turns: ConversationTurn[] }
+  | { type: 'error'; code: string; message: string; turn?: number; fatal: boolean };
+
+export type EngineEventType = EngineEvent['type'];
+export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
+
+export interface ConversationTurn {
+  turn: number;
+  user: string;
+  assistant: string;
+  interrupted: boolean;
+  /** Wall-clock time the turn ended (ms since epoch). */
+  at: number;
+  trace?: TurnTrace;
+}
+
+export interface TurnTrace {
+  turn: number;
+  /** First occurrence of each mark (engine clock ms). */
+  marks: Partial<Record<TraceMark | 'barge_in' | 'cancelled', number>>;
+  /** Every partial transcript time. */
+  partials: number[];
+  user: string;
+  assistant: string;
+  interrupted: boolean;
+  /** Derived durations, ms (undefined where a mark is missing). */
+  durations: TurnDurations;
+}
+
+export interface TurnDurations {
+  /** speech_end → playback_start (or tts_first_audio when nothing reports playback). */
+  voiceToVoice?: number;
+  endOfTurnWait?: number;
+  stt?: number;
+  llmFirstToken?: number;
+  firstUnit?: number;
+  ttsFirstAudio?: number;
+  playbackStart?: number;
+}
