@@ -47,7 +47,8 @@ export const EngineConfigSchema = z.object({
     .prefault({}),
   stt: z
     .object({
-      threads: z.number().int().min(1).max(64).default(2),
+      /** Unset = from the thread plan for this machine (threads.ts). */
+      threads: z.number().int().min(1).max(64).optional(),
       language: z.string().default('en'),
       gpu: z.boolean().default(true),
       /** Re-run STT on the growing utterance at this interval for partial transcripts; 0 disables. */
@@ -57,7 +58,8 @@ export const EngineConfigSchema = z.object({
     .prefault({}),
   llm: z
     .object({
-      threads: z.number().int().min(1).max(64).default(2),
+      /** Unset = from the thread plan for this machine (threads.ts). */
+      threads: z.number().int().min(1).max(64).optional(),
       gpu: z.enum(['auto', 'off', 'cuda', 'vulkan', 'metal']).default('auto'),
       contextSize: z.number().int().min(256).max(131072).default(4096),
       maxTokens: z.number().int().min(1).max(4096).default(160),
@@ -79,7 +81,8 @@ export const EngineConfigSchema = z.object({
     .object({
       voice: z.string().default('af_heart'),
       speed: z.number().min(0.5).max(2).default(1),
-      threads: z.number().int().min(1).max(64).default(1),
+      /** Unset = from the thread plan for this machine (threads.ts). */
+      threads: z.number().int().min(1).max(64).optional(),
       device: z.enum(['cpu', 'cuda', 'dml', 'coreml', 'auto']).default('cpu'),
     })
     .prefault({}),

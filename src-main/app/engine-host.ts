@@ -1,0 +1,184 @@
+import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
+import type { EngineCommand } from '../engine/protocol';
+import type { EngineEvent } from '../engine/events';
+import type { EngineInit } from '../engine/host/init';
+import type { EngineLink, HostEvent, HostNotice } from '../engine/host/types';
+
+export interface UtilityEngineHostOptions {
+  /** Absolute path of the built worker entry (out/main/worker.js, next to index.js). */
+  workerPath: string;
+  /** Called at every (re)start, so a restart picks up changed settings. */
+  init: () => EngineInit;
+  /** Delay before restarting a crashed engine; the whole restart must stay under 2 s. */
+  restartDelayMs?: number;
+  /** Give up after this many crashes in a row without a completed turn. */
+  maxConsecutiveRestarts?: number;
+  log?: (message: string) => void;
+}
+
+type PortMessage = { kind: 'event'; event: EngineEvent };
+
+/**
+ * Hosts the engine in an Electron utilityProcess and restarts it when it dies.
+ *
+ * Ports: main keeps one port to the worker for its own use (tray, shortcuts: commands in, phase
+ * events out). Each renderer connection gets its own MessageChannelMain: one end is attached to
+ * the worker (`{ kind: 'attach-port' }`), the other is handed to the renderer, so audio never goes
+ * through main. Host notices reach the renderer on that same port: after a crash main creates a
+ * fresh channel, posts `crashed` on the worker-side end before handing the other end over, and
+ * posts `restarted` on it once the new engine is ready, then attaches it to the new worker
+ * (messages posted before a transfer arrive in order before the worker's own).
+ */
+export class UtilityEngineHost implements EngineLink {
+  private child: UtilityProcess | undefined;
+  private controlPort: MessagePortMain | undefined;
+  /** Worker-side ends waiting for the (re)started engine to become ready. */
+  private pendingWorkerEnds: MessagePortMain[] = [];
+  private readonly listeners = new Set<(event: HostEvent) => void>();
+  private ready = false;
+  private stopping = false;
+  private crashedAt = 0;
+  private consecutiveRestarts = 0;
+  private lastStates: EngineEvent[] = [];
+
+  constructor(private readonly options: UtilityEngineHostOptions) {}
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  start(): void {
+    if (this.child || this.stopping) return;
+    this.spawn();
+  }
+
+  /** A new port for a renderer: attached to the worker now (or once it is ready after a restart). */
+  connectRenderer(): MessagePortMain {
+    const { port1: workerEnd, port2: rendererEnd } = new MessageChannelMain();
+    if (this.child && this.ready && this.crashedAt === 0) {
+      this.child.postMessage({ kind: 'attach-port' }, [workerEnd]);
+    } else {
+      for (const state of this.lastStates) workerEnd.postMessage({ kind: 'event', event: state });
+      this.pendingWorkerEnds.push(workerEnd);
+    }
+    return rendererEnd;
+  }
+
+  /** Called with the fresh renderer port made after each crash (the old one died with the process). */
+  onRendererPort(cb: (port: MessagePortMain) => void): () => void {
+    this.rendererPortListeners.add(cb);
+    return () => this.rendererPortListeners.delete(cb);
+  }
+  private readonly rendererPortListeners = new Set<(port: MessagePortMain) => void>();
+
+  send(command: EngineCommand): void {
+    this.controlPort?.postMessage(command);
+  }
+
+  onEvent(listener: (event: HostEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve();
+      }, 3000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill();
+    });
+  }
+
+  private emit(event: HostEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private spawn(): void {
+    const init = this.options.init();
+    const child = utilityProcess.fork(this.options.workerPath, [], {
+      env: { ...process.env, MURMUR_ENGINE_INIT: JSON.stringify(init) },
+      serviceName: 'Murmur speech engine',
+      stdio: 'inherit',
+    });
+    this.child = child;
+    this.ready = false;
+    this.lastStates = [];
+
+    const { port1: workerEnd, port2: controlPort } = new MessageChannelMain();
+    this.controlPort = controlPort;
+    controlPort.on('message', (message) => this.onControlMessage(message.data as PortMessage));
+    controlPort.start();
+    child.postMessage({ kind: 'attach-port' }, [workerEnd]);
+
+    child.once('exit', (code) => this.onExit(child, code));
+    this.emit({ type: 'host', status: 'started', pid: child.pid });
+  }
+
+  private onControlMessage(message: PortMessage): void {
+    if (message?.kind !== 'event') return;
+    const event = message.event;
+    if (event.type === 'turn_done') this.consecutiveRestarts = 0;
+    if (event.type === 'state') {
+      this.lastStates.push(event);
+      for (const end of this.pendingWorkerEnds) end.postMessage({ kind: 'event', event });
+      if (event.state === 'ready') this.onReady();
+    }
+    this.emit(event);
+  }
+
+  private onReady(): void {
+    this.ready = true;
+    const child = this.child;
+    if (this.crashedAt > 0) {
+      const notice: HostNotice = { type: 'host', status: 'restarted', pid: child?.pid, restartMs: Date.now() - this.crashedAt };
+      this.crashedAt = 0;
+      for (const end of this.pendingWorkerEnds) end.postMessage(notice);
+      this.emit(notice);
+    }
+    const ends = this.pendingWorkerEnds;
+    this.pendingWorkerEnds = [];
+    for (const end of ends) child?.postMessage({ kind: 'attach-port' }, [end]);
+  }
+
+  private onExit(child: UtilityProcess, code: number): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.controlPort?.close();
+    this.controlPort = undefined;
+    this.ready = false;
+    if (this.stopping) return;
+    this.crashedAt = Date.now();
+    const notice: HostNotice = { type: 'host', status: 'crashed', code, signal: null, pid: child.pid };
+    this.options.log?.(`engine process ${child.pid ?? '?'} exited with code ${code}; restarting`);
+    this.emit(notice);
+    // The renderer's old port died with the process: give it a fresh one that carries the notice.
+    const { port1: workerEnd, port2: rendererEnd } = new MessageChannelMain();
+    workerEnd.postMessage(notice);
+    this.pendingWorkerEnds = [workerEnd];
+    this.rendererPortListeners.forEach((cb) => cb(rendererEnd));
+
+    const limit = this.options.maxConsecutiveRestarts ?? 5;
+    if (++this.consecutiveRestarts > limit) {
+      const fatal: EngineEvent = {
+        type: 'error',
+        code: 'engine_crash_loop',
+        message: `the speech engine crashed ${limit} times in a row; not restarting. Restart Murmur, or check the models in Settings.`,
+        fatal: true,
+      };
+      workerEnd.postMessage({ kind: 'event', event: fatal });
+      this.emit(fatal);
+      return;
+    }
+    setTimeout(() => {
+      if (!this.stopping && !this.child) this.spawn();
+    }, this.options.restartDelayMs ?? 100);
+  }
+}

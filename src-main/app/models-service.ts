@@ -1,0 +1,96 @@
+import { downloadModel, DownloadError } from '../models/downloader';
+import { ModelStore } from '../models/store';
+import type { DownloadProgress, ModelInfo } from '../../src-renderer/src/bridge-types';
+
+export interface ModelsServiceOptions {
+  /** `userData/models`: where first-run downloads go. */
+  userModelsDir: string;
+  gpu: () => boolean;
+}
+
+/**
+ * The app's view of the models (first-run screen, Settings): which are installed, downloading the
+ * missing defaults with progress and cancellation, removing one. Wraps the model store and the
+ * downloader; never imports electron.
+ */
+export class ModelsService {
+  private readonly store: ModelStore;
+  private running: { controller: AbortController; promise: Promise<void> } | undefined;
+
+  constructor(private readonly options: ModelsServiceOptions) {
+    this.store = new ModelStore({ userDataModelsDir: options.userModelsDir, projectModelsDir: null });
+  }
+
+  list(): ModelInfo[] {
+    const defaults = new Set(this.store.defaultSet({ gpu: this.options.gpu() }).map((e) => e.id));
+    return this.store.status().map((s) => ({
+      id: s.id,
+      stage: s.role,
+      name: s.displayName,
+      sizeBytes: s.bytes,
+      installed: s.state === 'installed' || s.state === 'bundled',
+      required: defaults.has(s.id),
+      active: defaults.has(s.id),
+    }));
+  }
+
+  /** True when every default model for this hardware is present (else the UI shows the download screen). */
+  defaultsInstalled(): boolean {
+    return this.list().every((m) => !m.required || m.installed);
+  }
+
+  /** Downloads `ids` (default: the missing required models), one file at a time, reporting progress. */
+  download(ids: string[] | undefined, onProgress: (p: DownloadProgress) => void): Promise<void> {
+    if (this.running) throw new Error('a model download is already running; cancel it first');
+    const controller = new AbortController();
+    const promise = this.downloadAll(ids, controller.signal, onProgress).finally(() => {
+      this.running = undefined;
+    });
+    this.running = { controller, promise };
+    return promise;
+  }
+
+  cancel(): void {
+    this.running?.controller.abort(new Error('download cancelled'));
+  }
+
+  async remove(id: string): Promise<void> {
+    if (this.running) throw new Error('cannot remove a model while a download is running');
+    await this.store.remove(id);
+  }
+
+  private async downloadAll(ids: string[] | undefined, signal: AbortSignal, onProgress: (p: DownloadProgress) => void): Promise<void> {
+    const wanted = ids ?? this.list().filter((m) => m.required && !m.installed).map((m) => m.id);
+    const entries = wanted.map((id) => this.store.entry(id)).filter((e) => !e.bundled);
+    const files = entries.flatMap((e) => e.files.map((f) => ({ id: e.id, file: f.path, bytes: 0, total: f.bytes })));
+    const totalBytes = files.reduce((n, f) => n + f.total, 0);
+    const report = (extra: Partial<DownloadProgress> = {}): void =>
+      onProgress({ files: files.map((f) => ({ ...f })), totalBytes, doneBytes: files.reduce((n, f) => n + f.bytes, 0), ...extra });
+    report();
+    try {
+      for (const entry of entries) {
+        const dir = this.store.modelDir(entry.id);
+        await downloadModel(entry, dir, {
+          allowedHosts: this.store.manifest.allowedHosts,
+          signal,
+          onProgress: (p) => {
+            const target = files.find((f) => f.id === entry.id && p.file.replace(/\\/g, '/').endsWith(`/${f.file}`));
+            if (target) target.bytes = p.bytes;
+            report();
+          },
+        });
+        for (const f of files) if (f.id === entry.id) f.bytes = f.total;
+      }
+      report({ done: true });
+    } catch (err) {
+      const message =
+        err instanceof DownloadError
+          ? `${err.message}${err.code === 'NO_SPACE' ? ' Free some disk space and try again.' : err.code === 'ABORTED' ? '' : ' Check your connection and try again; finished files are kept.'}`
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      report({ error: signal.aborted ? 'Download cancelled. Finished files are kept; start again to resume.' : message });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { VoiceEngine } from '../engine/engine';
+import { INPUT_SAMPLE_RATE } from '../engine/config';
+
+export interface FeedOptions {
+  /** Real-time pace (a microphone) or as fast as the engine takes it. */
+  realtime: boolean;
+  /** Samples per frame: 512 = 32 ms at 16 kHz. */
+  frameSamples?: number;
+  signal?: AbortSignal;
+  /** Called after each frame is handed to the engine, with the engine time it was sent at. */
+  onFrame?: (endSample: number, t: number) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Plays audio into the engine like a microphone would. Frames are copies (the engine may transfer them). */
+export async function feedAudio(engine: VoiceEngine, samples: Float32Array, options: FeedOptions): Promise<void> {
+  const frame = options.frameSamples ?? 512;
+  const frameMs = (frame * 1000) / INPUT_SAMPLE_RATE;
+  const start = performance.now();
+  for (let offset = 0, i = 0; offset < samples.length; offset += frame, i++) {
+    options.signal?.throwIfAborted();
+    if (options.realtime) {
+      // A frame is sent once all of its samples "have been spoken", as a capture device does.
+      await sleep(start + (i + 1) * frameMs - performance.now());
+    } else {
+      while (engine.inputBacklog > 4) await sleep(1);
+    }
+    const end = Math.min(samples.length, offset + frame);
+    engine.handle({ type: 'audio', sampleRate: INPUT_SAMPLE_RATE, samples: samples.slice(offset, end) });
+    options.onFrame?.(end, engine.now());
+  }
+}
+
+/** Resolves once the engine has nothing heard or answered in flight (bounded by `timeoutMs`). */
+export async function waitIdle(engine: VoiceEngine, timeoutMs: number, settleMs = 200): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let idleSince: number | undefined;
+  while (performance.now() < deadline) {
+    if (engine.busy) idleSince = undefined;
+    else idleSince ??= performance.now();
+    if (idleSince !== undefined && performance.now() - idleSince >= settleMs) return;
+    await sleep(10);
+  }
+  throw new Error(`the engine was still busy after ${timeoutMs} ms`);
+}

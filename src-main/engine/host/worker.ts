@@ -1,0 +1,80 @@
+/**
+ * Entry of the engine process. Hosted by Electron's utilityProcess (commands and events over a
+ * MessagePort that main hands over with `{ kind: 'attach-port' }`) or by child_process.fork (Node
+ * IPC with the advanced serializer). Every incoming message is validated before the engine sees it.
+ */
+import { createEngine } from '../runtime';
+import { parseCommand } from '../protocol';
+import type { EngineEvent } from '../events';
+import type { EngineInit } from './init';
+
+interface PortLike {
+  on(event: 'message', listener: (message: { data: unknown }) => void): void;
+  on(event: 'close', listener: () => void): void;
+  postMessage(message: unknown): void;
+  start(): void;
+}
+interface ParentPortLike {
+  on(event: 'message', listener: (message: { data: unknown; ports: PortLike[] }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+type Sink = (message: { kind: 'event'; event: EngineEvent }) => void;
+
+function readInit(): EngineInit {
+  const raw = process.env.MURMUR_ENGINE_INIT;
+  if (!raw) throw new Error('MURMUR_ENGINE_INIT is not set: the engine process needs its init JSON');
+  const init = JSON.parse(raw) as EngineInit;
+  if (!init || typeof init !== 'object' || !['standin', 'standin-real', 'default'].includes(init.modelSet)) {
+    throw new Error('MURMUR_ENGINE_INIT is malformed: expected { config, modelSet: "standin" | "standin-real" | "default" }');
+  }
+  return init;
+}
+
+const { engine, ready } = createEngine(readInit());
+const sinks = new Set<Sink>();
+const broadcast = (event: EngineEvent): void => {
+  for (const sink of sinks) sink({ kind: 'event', event });
+};
+engine.on(broadcast);
+
+function receive(raw: unknown): void {
+  const parsed = parseCommand(raw);
+  if (parsed.ok) engine.handle(parsed.value);
+  else broadcast({ type: 'error', code: 'bad_command', message: parsed.error, fatal: false });
+}
+
+function attachPort(port: PortLike): void {
+  const sink: Sink = (message) => port.postMessage(message);
+  port.on('message', (message) => receive(message.data));
+  port.on('close', () => sinks.delete(sink));
+  port.start();
+  for (const event of engine.snapshot()) sink({ kind: 'event', event });
+  sinks.add(sink);
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
+if (parentPort) {
+  parentPort.on('message', (message) => {
+    const data = message.data as { kind?: string } | undefined;
+    const port = message.ports[0];
+    if (data?.kind === 'attach-port' && port) attachPort(port);
+    else receive(message.data);
+  });
+} else if (process.send) {
+  sinks.add((message) => {
+    if (process.connected) process.send?.(message);
+  });
+  process.on('message', receive);
+  process.on('disconnect', () => void shutdown(0));
+} else {
+  throw new Error('worker.ts must run as a child process (fork) or an Electron utilityProcess');
+}
+
+async function shutdown(code: number): Promise<void> {
+  await engine.dispose().catch(() => undefined);
+  process.exit(code);
+}
+process.on('SIGTERM', () => void shutdown(0));
+// A failed load was already reported as a fatal `error` event; stay up so the host can show it.
+ready.catch(() => undefined);

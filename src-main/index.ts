@@ -1,0 +1,248 @@
+import { BrowserWindow, app, ipcMain, protocol, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppSettings, DownloadProgress, ShortcutAction } from '../src-renderer/src/bridge-types';
+import { UtilityEngineHost } from './app/engine-host';
+import { IPC, IPC_EVENTS, parseIpc, type IpcArgs, type IpcChannel } from './app/ipc-schemas';
+import { ModelsService } from './app/models-service';
+import {
+  APP_HOST,
+  APP_ORIGIN,
+  APP_SCHEME,
+  contentSecurityPolicy,
+  isExternalUrlAllowed,
+  isNavigationAllowed,
+  isPermissionAllowed,
+  isTrustedOrigin,
+  trustedOrigins,
+  windowOpenDecision,
+} from './app/security';
+import { engineConfigFromSettings, openSettingsStore, openWindowStateStore, userDataPaths } from './app/settings';
+import { PushToTalkToggle, openShortcutStore, registerShortcuts, unregisterShortcuts } from './app/shortcuts';
+import { readStaticFile } from './app/static-files';
+import { AppTray } from './app/tray';
+import { windowOptions } from './window-options';
+
+/*
+ * Built layout (electron-vite): out/main/index.js (this file), out/main/worker.js (engine process
+ * entry), out/preload/preload.cjs (sandboxed preload must be CommonJS), out/renderer/ (the UI).
+ */
+const mainDir = path.dirname(fileURLToPath(import.meta.url));
+const workerPath = path.join(mainDir, 'worker.js');
+const preloadPath = path.join(mainDir, '..', 'preload', 'preload.cjs');
+const rendererDir = path.join(mainDir, '..', 'renderer');
+const resourcesDir = app.isPackaged ? path.join(process.resourcesPath, 'resources') : path.join(mainDir, '..', '..', 'resources');
+/** electron-vite dev server (development only; never set in a packaged app). */
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const trusted = trustedOrigins(devServerUrl);
+const CSP = contentSecurityPolicy();
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+]);
+
+const log = (message: string): void => console.log(`[murmur] ${message}`);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  main();
+}
+
+function main(): void {
+  let mainWindow: BrowserWindow | undefined;
+  let tray: AppTray | undefined;
+  let quitting = false;
+
+  const paths = userDataPaths(app.getPath('userData'));
+  const settingsStore = openSettingsStore(paths.settings, log);
+  const windowState = openWindowStateStore(paths.windowState);
+  const shortcutStore = openShortcutStore(path.join(app.getPath('userData'), 'shortcuts.json'), log);
+  const models = new ModelsService({ userModelsDir: paths.models, gpu: () => settingsStore.get().gpu });
+  const ptt = new PushToTalkToggle();
+
+  const engine = new UtilityEngineHost({
+    workerPath,
+    log,
+    init: () => ({
+      config: engineConfigFromSettings(settingsStore.get()),
+      modelSet: 'default',
+      journalPath: paths.journal,
+      userModelsDir: paths.models,
+    }),
+  });
+  engine.onRendererPort((port) => mainWindow?.webContents.postMessage(IPC_EVENTS.enginePort, null, [port]));
+  engine.onEvent((event) => {
+    if (event.type === 'phase') tray?.update({ listening: event.mode === 'always-listening', muted: event.muted });
+  });
+
+  const sendToRenderer = (channel: string, payload: ShortcutAction | DownloadProgress): void => {
+    if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(channel, payload);
+  };
+
+  const showWindow = (): void => {
+    if (!mainWindow) {
+      mainWindow = createWindow();
+      return;
+    }
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+
+  app.on('second-instance', showWindow);
+
+  function createWindow(): BrowserWindow {
+    const win = new BrowserWindow({ ...windowOptions(preloadPath, windowState.get()), icon: path.join(resourcesDir, 'icon.png') });
+    win.once('ready-to-show', () => win.show());
+    const saveBounds = (): void => {
+      if (win.isDestroyed() || win.isMinimized() || win.isFullScreen()) return;
+      const b = win.getNormalBounds();
+      windowState.set({ x: b.x, y: b.y, width: b.width, height: b.height });
+    };
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveSoon = (): void => {
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(saveBounds, 400);
+    };
+    win.on('resize', saveSoon);
+    win.on('move', saveSoon);
+    win.on('close', (event) => {
+      saveBounds();
+      // Closing the window hides it to the tray; Quit (tray / app menu) really quits.
+      if (!quitting && tray) {
+        event.preventDefault();
+        win.hide();
+      }
+    });
+    win.on('closed', () => {
+      if (mainWindow === win) mainWindow = undefined;
+    });
+    void win.loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`);
+    return win;
+  }
+
+  /** Every invoke channel is validated before its handler runs, and only our own page may call it. */
+  function handle<C extends IpcChannel>(channel: C, handler: (args: IpcArgs<C>, event: IpcMainInvokeEvent) => unknown): void {
+    ipcMain.handle(channel, (event, ...raw: unknown[]) => {
+      const frameUrl = event.senderFrame?.url ?? '';
+      if (!isTrustedOrigin(frameUrl, trusted)) throw new Error(`IPC from an untrusted page refused: ${channel}`);
+      return handler(parseIpc(channel, raw), event);
+    });
+  }
+
+  handle(IPC.connectEngine, (_args, event) => {
+    const port = engine.connectRenderer();
+    event.sender.postMessage(IPC_EVENTS.enginePort, null, [port]);
+  });
+  handle(IPC.settingsGet, () => settingsStore.get());
+  handle(IPC.settingsSet, ([patch]): AppSettings => {
+    const next = settingsStore.set({ ...settingsStore.get(), ...patch });
+    engine.send({ type: 'configure', patch: engineConfigFromSettings(next) });
+    return next;
+  });
+  handle(IPC.modelsList, () => models.list());
+  handle(IPC.modelsDownload, async ([ids]) => {
+    await models.download(ids, (p) => sendToRenderer(IPC_EVENTS.downloadProgress, p));
+    if (models.defaultsInstalled()) engine.start();
+  });
+  handle(IPC.modelsCancel, () => models.cancel());
+  handle(IPC.modelsRemove, ([id]) => models.remove(id));
+
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+
+  app.whenReady().then(() => {
+    installSessionPolicy();
+    protocol.handle(APP_SCHEME, async (request) => {
+      const url = new URL(request.url);
+      if (url.host !== APP_HOST) return new Response('not found', { status: 404 });
+      const result = await readStaticFile(rendererDir, url.pathname);
+      if (result.status !== 200) return new Response(result.reason, { status: result.status });
+      return new Response(new Uint8Array(result.body), {
+        status: 200,
+        headers: { 'content-type': result.contentType, 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' },
+      });
+    });
+
+    try {
+      tray = new AppTray(path.join(resourcesDir, process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png'), {
+        show: showWindow,
+        setListening: (listening) => engine.send({ type: 'set_mode', mode: listening ? 'always-listening' : 'push-to-talk' }),
+        setMuted: (muted) => engine.send({ type: 'mute', muted }),
+        quit: () => app.quit(),
+      });
+    } catch (err) {
+      log(`no tray icon (${err instanceof Error ? err.message : String(err)}); closing the window quits`);
+    }
+
+    const failed = registerShortcuts(shortcutStore.get(), (action) => {
+      sendToRenderer(IPC_EVENTS.shortcut, action === 'toggle-ptt' ? ptt.press() : action);
+    });
+    if (failed.length) log(`could not register global shortcuts ${failed.join(', ')} (in use by another app?); edit shortcuts.json in ${app.getPath('userData')}`);
+
+    // First run: without the default models the UI shows the download screen and the engine starts after it.
+    if (models.defaultsInstalled()) engine.start();
+    else log('default models missing: waiting for the first-run download');
+    mainWindow = createWindow();
+  }, (err: unknown) => {
+    console.error(err);
+    app.exit(1);
+  });
+
+  app.on('activate', showWindow);
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+  app.on('will-quit', (event) => {
+    unregisterShortcuts();
+    tray?.destroy();
+    tray = undefined;
+    if (engine.running) {
+      event.preventDefault();
+      void engine.stop().finally(() => app.exit(0));
+    }
+  });
+  app.on('window-all-closed', () => {
+    if (!tray) app.quit();
+  });
+}
+
+function installSessionPolicy(): void {
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((contents, permission, callback, details) => {
+    callback(isPermissionAllowed(permission, contents.getURL(), details, trusted));
+  });
+  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
+    isPermissionAllowed(permission, requestingOrigin, { mediaType: details.mediaType, requestingUrl: details.requestingUrl, isMainFrame: details.isMainFrame }, trusted),
+  );
+  ses.setDevicePermissionHandler(() => false);
+  // No remote content: only our scheme, the dev server (development) and devtools may load anything.
+  ses.webRequest.onBeforeRequest((details, callback) => {
+    const allowed = isTrustedOrigin(details.url, trusted) || details.url.startsWith('devtools://') || details.url.startsWith('data:');
+    callback({ cancel: !allowed });
+  });
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    const headers = { ...details.responseHeaders };
+    if (isTrustedOrigin(details.url, trusted)) {
+      // the dev server needs its HMR socket; the packaged app only ever talks to itself
+      const csp = devServerUrl ? contentSecurityPolicy({ connectSrc: [devServerUrl.replace(/^http/, 'ws')] }) : CSP;
+      headers['Content-Security-Policy'] = [csp];
+    }
+    callback({ responseHeaders: headers });
+  });
+}
+
+function hardenWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isNavigationAllowed(url, contents.getURL())) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isTrustedOrigin(url, trusted)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    // Links to model pages open in the user's browser; nothing ever opens an app window.
+    if (isExternalUrlAllowed(url)) void shell.openExternal(url);
+    return windowOpenDecision();
+  });
+}

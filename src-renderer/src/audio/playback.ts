@@ -1,0 +1,96 @@
+import playbackWorkletUrl from './playback-worklet.ts?worker&url';
+import type { PlaybackNotice } from './playback-ring';
+import { StreamingResampler } from './resample';
+import { createEchoLoopback, type EchoLoopback } from './echo-loopback';
+
+/** The engine's output rate (Kokoro). */
+export const PLAYBACK_SAMPLE_RATE = 24000;
+
+export interface PlayerOptions {
+  outputDeviceId?: string;
+  /** First sample of `turn` went to the output. */
+  onStarted(turn: number): void;
+  /** Last sample of `unit` went to the output: it counts as spoken. */
+  onUnitPlayed(turn: number, unit: number): void;
+  /** Use the WebRTC loopback so the mic's echo canceller sees the reply (default true). */
+  echoLoopback?: boolean;
+}
+
+/** Reply audio player: AudioWorklet ring buffer at 24 kHz, flushed at once on barge-in. */
+export class Player {
+  /** Turns whose audio must not play any more (late chunks after a cancel are dropped). */
+  private readonly stoppedTurns = new Set<number>();
+
+  private constructor(
+    private readonly context: AudioContext,
+    private readonly node: AudioWorkletNode,
+    private loopback: EchoLoopback | undefined,
+    readonly route: 'echo-loopback' | 'direct',
+  ) {}
+
+  static async create(options: PlayerOptions): Promise<Player> {
+    const context = new AudioContext({ sampleRate: PLAYBACK_SAMPLE_RATE, latencyHint: 'interactive' });
+    await context.audioWorklet.addModule(playbackWorkletUrl);
+    const node = new AudioWorkletNode(context, 'murmur-playback', {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [1],
+    });
+    node.port.onmessage = (m: MessageEvent) => {
+      for (const notice of m.data as PlaybackNotice[]) {
+        if (notice.type === 'started') options.onStarted(notice.turn);
+        else if (notice.type === 'unit_done') options.onUnitPlayed(notice.turn, notice.unit);
+        else console.warn(`[murmur] playback buffer full: dropped ${notice.dropped} samples`);
+      }
+    };
+
+    let loopback: EchoLoopback | undefined;
+    if (options.echoLoopback !== false) {
+      const destination = context.createMediaStreamDestination();
+      node.connect(destination);
+      try {
+        loopback = await createEchoLoopback(destination.stream);
+      } catch (err) {
+        console.warn('[murmur] echo loopback unavailable, playing directly:', err);
+        node.disconnect();
+      }
+    }
+    if (!loopback) node.connect(context.destination);
+    const player = new Player(context, node, loopback, loopback ? 'echo-loopback' : 'direct');
+    if (options.outputDeviceId) await player.setOutputDevice(options.outputDeviceId).catch(() => undefined);
+    return player;
+  }
+
+  /** Browsers start audio suspended until a user gesture; call from one. */
+  async resume(): Promise<void> {
+    if (this.context.state === 'suspended') await this.context.resume();
+    if (this.loopback?.element.paused) await this.loopback.element.play().catch(() => undefined);
+  }
+
+  play(turn: number, unit: number, samples: Float32Array, sampleRate: number): void {
+    if (this.stoppedTurns.has(turn)) return;
+    const pcm = sampleRate === this.context.sampleRate ? samples : new StreamingResampler(sampleRate, this.context.sampleRate).process(samples);
+    const copy = pcm.byteOffset === 0 && pcm.byteLength === pcm.buffer.byteLength ? pcm : pcm.slice();
+    this.node.port.postMessage({ type: 'push', turn, unit, samples: copy }, [copy.buffer]);
+  }
+
+  /** Stop now: drop queued audio, and any audio still to come for `turn`. */
+  stop(turn?: number): void {
+    if (turn !== undefined) this.stoppedTurns.add(turn);
+    this.node.port.postMessage({ type: 'flush' });
+  }
+
+  async setOutputDevice(deviceId: string): Promise<void> {
+    if (this.loopback) return this.loopback.setOutputDevice(deviceId);
+    const ctx = this.context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+    if (ctx.setSinkId) await ctx.setSinkId(deviceId);
+  }
+
+  async dispose(): Promise<void> {
+    this.node.port.onmessage = null;
+    this.node.disconnect();
+    this.loopback?.close();
+    this.loopback = undefined;
+    if (this.context.state !== 'closed') await this.context.close();
+  }
+}

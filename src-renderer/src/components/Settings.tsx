@@ -1,0 +1,246 @@
+import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
+import { useUi } from '../store';
+import type { AppSettings } from '../bridge-types';
+import { VOICES } from '../settings';
+import { useController } from './controller-context';
+import { DownloadProgressView } from './Progress';
+import { formatBytes } from './format';
+import { CloseIcon, DownloadIcon, TrashIcon } from './icons';
+
+function useDevices(kind: MediaDeviceKind, open: boolean): MediaDeviceInfo[] {
+  const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
+  useEffect(() => {
+    if (!open || !navigator.mediaDevices?.enumerateDevices) return;
+    let alive = true;
+    const load = (): void =>
+      void navigator.mediaDevices.enumerateDevices().then((all) => {
+        if (alive) setDevices(all.filter((d) => d.kind === kind && d.deviceId !== 'default' && d.deviceId !== ''));
+      });
+    load();
+    navigator.mediaDevices.addEventListener('devicechange', load);
+    return () => {
+      alive = false;
+      navigator.mediaDevices.removeEventListener('devicechange', load);
+    };
+  }, [kind, open]);
+  return devices;
+}
+
+function Field({ label, hint, children, htmlFor }: { label: string; hint?: string; children: ReactNode; htmlFor: string }): ReactElement {
+  return (
+    <div className="field">
+      <label htmlFor={htmlFor}>{label}</label>
+      {children}
+      {hint && <p className="hint">{hint}</p>}
+    </div>
+  );
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }): ReactElement {
+  return (
+    <section className="settings-section">
+      <h3>{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+function ModelsSection(): ReactElement {
+  const controller = useController();
+  const models = useUi((s) => s.models);
+  const download = useUi((s) => s.download);
+  const backends = useUi((s) => s.backends);
+  const manage = controller.canManageModels;
+  return (
+    <Section title="Models">
+      {backends && (
+        <dl className="backends">
+          {Object.entries(backends).map(([stage, b]) => (
+            <div key={stage}>
+              <dt>{stage.toUpperCase()}</dt>
+              <dd>
+                {b.detail}
+                <span className="muted-text">
+                  {' '}
+                  · {b.device}
+                  {b.threads ? ` · ${b.threads} threads` : ''}
+                </span>
+              </dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {models.length > 0 ? (
+        <ul className="model-list">
+          {models.map((m) => (
+            <li key={m.id}>
+              <div>
+                <div className="model-name">
+                  {m.name} {m.active && <span className="badge ok">In use</span>}
+                </div>
+                <div className="muted-text">
+                  {m.stage.toUpperCase()} · {formatBytes(m.sizeBytes)} · {m.installed ? 'Installed' : 'Not installed'}
+                </div>
+              </div>
+              {manage &&
+                (m.installed ? (
+                  <button type="button" className="icon-button" aria-label={`Delete ${m.name}`} title="Delete" disabled={m.active} onClick={() => void controller.removeModel(m.id)}>
+                    <TrashIcon />
+                  </button>
+                ) : (
+                  <button type="button" className="icon-button" aria-label={`Download ${m.name}`} title="Download" onClick={() => void controller.downloadModels([m.id])}>
+                    <DownloadIcon />
+                  </button>
+                ))}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="hint">
+          {manage ? 'No model information from the app yet.' : 'In the browser, models are managed from the terminal: npm run models.'}
+        </p>
+      )}
+      {download && !download.done && <DownloadProgressView progress={download} />}
+    </Section>
+  );
+}
+
+export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): void }): ReactElement | null {
+  const controller = useController();
+  const settings = useUi((s) => s.settings);
+  const inputs = useDevices('audioinput', open);
+  const outputs = useDevices('audiooutput', open);
+  const [prompt, setPrompt] = useState(settings.systemPrompt);
+  const closeButton = useRef<HTMLButtonElement>(null);
+  const opener = useRef<Element | null>(null);
+
+  useEffect(() => setPrompt(settings.systemPrompt), [settings.systemPrompt]);
+  useEffect(() => {
+    if (!open) return;
+    opener.current = document.activeElement;
+    closeButton.current?.focus();
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      if (opener.current instanceof HTMLElement) opener.current.focus();
+    };
+  }, [open, onClose]);
+
+  if (!open) return null;
+  const save = (patch: Partial<AppSettings>): void => void controller.updateSettings(patch);
+
+  return (
+    <div className="drawer-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div className="drawer" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings-panel">
+        <div className="drawer-header">
+          <h2 id="settings-title">Settings</h2>
+          <button type="button" className="icon-button" aria-label="Close settings" ref={closeButton} onClick={onClose}>
+            <CloseIcon />
+          </button>
+        </div>
+        <div className="drawer-body">
+          <Section title="Audio">
+            <Field label="Microphone" htmlFor="set-input">
+              <select id="set-input" value={settings.inputDeviceId} onChange={(e) => save({ inputDeviceId: e.target.value })}>
+                <option value="">System default</option>
+                {inputs.map((d) => (
+                  <option key={d.deviceId} value={d.deviceId}>
+                    {d.label || 'Microphone'}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Speaker" htmlFor="set-output">
+              <select id="set-output" value={settings.outputDeviceId} onChange={(e) => save({ outputDeviceId: e.target.value })}>
+                <option value="">System default</option>
+                {outputs.map((d) => (
+                  <option key={d.deviceId} value={d.deviceId}>
+                    {d.label || 'Speaker'}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </Section>
+
+          <Section title="Voice">
+            <Field label="Voice" htmlFor="set-voice">
+              <select id="set-voice" value={settings.voice} onChange={(e) => save({ voice: e.target.value })}>
+                {VOICES.map((v) => (
+                  <option key={v.id} value={v.id}>
+                    {v.label}
+                  </option>
+                ))}
+                {!VOICES.some((v) => v.id === settings.voice) && <option value={settings.voice}>{settings.voice}</option>}
+              </select>
+            </Field>
+            <Field label={`Speaking speed · ${settings.speed.toFixed(2)}×`} htmlFor="set-speed">
+              <input id="set-speed" type="range" min={0.5} max={2} step={0.05} value={settings.speed} onChange={(e) => save({ speed: Number(e.target.value) })} />
+            </Field>
+          </Section>
+
+          <Section title="Conversation">
+            <Field label="System prompt" htmlFor="set-prompt" hint="Leave empty for Murmur's default. Applied from the next turn.">
+              <textarea
+                id="set-prompt"
+                rows={4}
+                value={prompt}
+                maxLength={4000}
+                placeholder="You are a helpful voice assistant…"
+                onChange={(e) => setPrompt(e.target.value)}
+                onBlur={() => prompt !== settings.systemPrompt && save({ systemPrompt: prompt })}
+              />
+            </Field>
+            <Field
+              label={`End-of-turn silence · ${settings.endOfTurnSilenceMs} ms`}
+              htmlFor="set-eot"
+              hint="How long you pause before Murmur answers. Shorter is snappier; longer interrupts you less."
+            >
+              <input
+                id="set-eot"
+                type="range"
+                min={100}
+                max={1500}
+                step={50}
+                value={settings.endOfTurnSilenceMs}
+                onChange={(e) => save({ endOfTurnSilenceMs: Number(e.target.value) })}
+              />
+            </Field>
+          </Section>
+
+          <Section title="Performance">
+            <Field label="Threads" htmlFor="set-threads" hint="CPU threads for speech recognition and the language model.">
+              <input id="set-threads" type="number" min={1} max={64} value={settings.threads} onChange={(e) => save({ threads: Number(e.target.value) })} />
+            </Field>
+            <label className="checkbox">
+              <input type="checkbox" checked={settings.gpu} onChange={(e) => save({ gpu: e.target.checked })} />
+              Use the GPU when available
+            </label>
+          </Section>
+
+          <ModelsSection />
+
+          <Section title="Appearance">
+            <div className="radio-row" role="radiogroup" aria-label="Theme">
+              {(['system', 'light', 'dark'] as const).map((t) => (
+                <label key={t} className={settings.theme === t ? 'radio active' : 'radio'}>
+                  <input type="radio" name="theme" value={t} checked={settings.theme === t} onChange={() => void controller.updateSettings({ theme: t }, false)} />
+                  {t[0]?.toUpperCase()}
+                  {t.slice(1)}
+                </label>
+              ))}
+            </div>
+          </Section>
+
+          <Section title="Conversation history">
+            <button type="button" className="button danger-outline" onClick={() => controller.clearHistory()}>
+              Clear conversation
+            </button>
+          </Section>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,168 @@
+import { copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedPath } from '../src-main/dev/shared-data';
+import { KokoroTts } from '../src-main/engine/tts';
+import { defaultVadModelPath } from '../src-main/engine/vad';
+import { ensureKokoroStandin } from '../src-main/standins/kokoro-onnx';
+
+function assertAudio(samples: Float32Array): void {
+  expect(samples).toBeInstanceOf(Float32Array);
+  expect(samples.length).toBeGreaterThan(0);
+  let peak = 0;
+  for (const v of samples) {
+    expect(Number.isFinite(v)).toBe(true);
+    peak = Math.max(peak, Math.abs(v));
+  }
+  expect(peak).toBeGreaterThan(0.01);
+  expect(peak).toBeLessThanOrEqual(1);
+}
+
+describe('KokoroTts (Kokoro-82M stand-in, light profile)', () => {
+  let modelDir: string;
+  let tts: KokoroTts;
+  const fetchCalls: string[] = [];
+  const realFetch = globalThis.fetch;
+
+  beforeAll(async () => {
+    modelDir = await ensureKokoroStandin('light');
+    // Network guard (not a mock): any fetch during load/phonemization/synthesis is recorded and refused.
+    globalThis.fetch = ((input: string | URL | Request) => {
+      fetchCalls.push(String(input instanceof Request ? input.url : input));
+      return Promise.reject(new Error('network access is not allowed in the TTS stage'));
+    }) as typeof fetch;
+    tts = await KokoroTts.load({ modelDir, dtype: 'q8', device: 'cpu', threads: 1, voice: 'af_heart', speed: 1 });
+    await tts.warm();
+  });
+
+  afterAll(async () => {
+    await tts?.dispose();
+    globalThis.fetch = realFetch;
+  });
+
+  it('reports its backend, sample rate and the voices that ship with kokoro-js', () => {
+    expect(tts.sampleRate).toBe(24000);
+    expect(tts.backend.device).toBe('cpu');
+    expect(tts.backend.threads).toBe(1);
+    expect(tts.backend.detail).toContain('model_quantized.onnx');
+    const voices = tts.voices();
+    expect(voices).toContain('af_heart');
+    expect(voices).toContain('am_adam');
+    expect(voices.length).toBeGreaterThan(20);
+  });
+
+  it('speaks with two voices; audio is finite, non-silent and grows with the text', async () => {
+    const short = 'Sure.';
+    const long = 'Sure, the weather in Paris today is mild and sunny, with a light breeze from the west.';
+    for (const voice of ['af_heart', 'am_adam']) {
+      const a = await tts.synthesize(short, { voice });
+      const b = await tts.synthesize(long, { voice });
+      assertAudio(a);
+      assertAudio(b);
+      expect(b.length).toBeGreaterThan(a.length * 3);
+    }
+    const heart = await tts.synthesize(long, { voice: 'af_heart' });
+    const adam = await tts.synthesize(long, { voice: 'am_adam' });
+    expect(heart.length).toBe(adam.length);
+    expect(Buffer.from(heart.buffer).equals(Buffer.from(adam.buffer))).toBe(false);
+  });
+
+  it('speaks faster (shorter audio) at a higher speed', async () => {
+    const text = 'This sentence is spoken at two different speeds.';
+    const normal = await tts.synthesize(text, { speed: 1 });
+    const fast = await tts.synthesize(text, { speed: 2 });
+    expect(fast.length).toBeLessThan(normal.length * 0.6);
+  });
+
+  it('returns an empty array for empty text', async () => {
+    expect((await tts.synthesize('')).length).toBe(0);
+    expect((await tts.synthesize('   \n')).length).toBe(0);
+  });
+
+  it('rejects with AbortError when aborted before, while queued, and during a synthesis', async () => {
+    const pre = new AbortController();
+    pre.abort();
+    await expect(tts.synthesize('Hello there.', { signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' });
+
+    const running = new AbortController();
+    const queued = new AbortController();
+    const first = tts.synthesize('A somewhat longer sentence, so the first call is still running.', { signal: running.signal });
+    const second = tts.synthesize('Queued behind the first one.', { signal: queued.signal });
+    running.abort();
+    queued.abort();
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(second).rejects.toMatchObject({ name: 'AbortError' });
+    // The stage is still usable afterwards.
+    assertAudio(await tts.synthesize('Still working.'));
+  });
+
+  it('serializes concurrent calls and keeps their order', async () => {
+    const texts = ['One.', 'Two, three.', 'Four, five, six, seven, eight.'];
+    const results = await Promise.all(texts.map((t) => tts.synthesize(t)));
+    results.forEach(assertAudio);
+    expect(results[2]!.length).toBeGreaterThan(results[0]!.length);
+  });
+
+  it('rejects unknown voices and out-of-range speeds with clear errors', async () => {
+    await expect(tts.synthesize('Hi.', { voice: 'xx_nobody' })).rejects.toThrow(/unknown Kokoro voice "xx_nobody"/);
+    await expect(tts.synthesize('Hi.', { speed: 5 })).rejects.toThrow(/speed must be between/);
+  });
+
+  it('never touched the network', () => {
+    expect(fetchCalls).toEqual([]);
+  });
+});
+
+describe('KokoroTts.load bad input', () => {
+  let tmp: string;
+  let standinDir: string;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'kokoro-bad-'));
+    standinDir = await ensureKokoroStandin('light');
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  /** A copy of the stand-in folder whose q8 ONNX file is replaced by `onnxSource`. */
+  async function folderWithOnnx(name: string, onnxSource: string): Promise<string> {
+    const dir = path.join(tmp, name);
+    await cp(standinDir, dir, { recursive: true });
+    await copyFile(onnxSource, path.join(dir, 'onnx', 'model_quantized.onnx'));
+    return dir;
+  }
+
+  it('names a missing folder', async () => {
+    const missing = path.join(tmp, 'does-not-exist');
+    await expect(KokoroTts.load({ modelDir: missing })).rejects.toThrow(`${missing} is not a Kokoro model: the folder does not exist`);
+  });
+
+  it('names a missing tokenizer and a missing ONNX file', async () => {
+    const dir = path.join(tmp, 'empty');
+    await mkdir(dir);
+    await expect(KokoroTts.load({ modelDir: dir })).rejects.toThrow(/config\.json is missing/);
+    const noOnnx = path.join(tmp, 'no-onnx');
+    await cp(standinDir, noOnnx, { recursive: true });
+    await rm(path.join(noOnnx, 'onnx'), { recursive: true });
+    await expect(KokoroTts.load({ modelDir: noOnnx, dtype: 'q8' })).rejects.toThrow(/onnx\/model_quantized\.onnx is missing/);
+  });
+
+  it('rejects a GGUF file in place of the ONNX model', async () => {
+    const dir = await folderWithOnnx('gguf', sharedPath('models/llm/stories260K.gguf'));
+    const onnxFile = path.join(dir, 'onnx', 'model_quantized.onnx');
+    await expect(KokoroTts.load({ modelDir: dir })).rejects.toThrow(`${onnxFile} is not a Kokoro model: it is a GGUF (llama.cpp) file`);
+  });
+
+  it('rejects an ONNX model that is not Kokoro (Silero VAD)', async () => {
+    const dir = await folderWithOnnx('silero', defaultVadModelPath());
+    const onnxFile = path.join(dir, 'onnx', 'model_quantized.onnx');
+    await expect(KokoroTts.load({ modelDir: dir })).rejects.toThrow(
+      new RegExp(`${onnxFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a Kokoro model: expected inputs input_ids, style, speed`),
+    );
+  });
+
+  it('rejects an unknown default voice at load', async () => {
+    await expect(KokoroTts.load({ modelDir: standinDir, voice: 'zz_none' })).rejects.toThrow(/unknown Kokoro voice "zz_none"/);
+  });
+});
