@@ -6,7 +6,12 @@ import { env as transformersEnv } from '@huggingface/transformers';
 import { KokoroTTS } from 'kokoro-js';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKokoroStandinModel, ensureKokoroStandin, writeKokoroStandin } from '../src-main/standins/kokoro-onnx';
+import {
+  buildKokoroStandinModel,
+  ensureKokoroStandin,
+  KOKORO_STANDIN_SAMPLES_PER_TOKEN as SAMPLES_PER_TOKEN,
+  writeKokoroStandin,
+} from '../src-main/standins/kokoro-onnx';
 
 describe('Kokoro-82M ONNX stand-in', () => {
   let dir: string;
@@ -42,9 +47,9 @@ describe('Kokoro-82M ONNX stand-in', () => {
       const short = await run(12, 1);
       const long = await run(48, 1);
       const fast = await run(48, 2);
-      expect(short.length).toBe(12 * 1850);
-      expect(long.length).toBe(48 * 1850);
-      expect(fast.length).toBe(24 * 1850);
+      expect(short.length).toBe(12 * SAMPLES_PER_TOKEN);
+      expect(long.length).toBe(48 * SAMPLES_PER_TOKEN);
+      expect(fast.length).toBe(24 * SAMPLES_PER_TOKEN);
       const peak = long.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       expect(peak).toBeGreaterThan(0.05);
       expect(peak).toBeLessThanOrEqual(1);

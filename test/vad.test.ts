@@ -6,7 +6,7 @@ import { cacheDir, sharedPath } from '../src-main/dev/shared-data';
 import { AudioInput } from '../src-main/engine/audio-input';
 import { resolveConfig } from '../src-main/engine/config';
 import { Endpointer, type EndpointEvent } from '../src-main/engine/endpointing';
-import { SileroVad, VadModelError } from '../src-main/engine/vad';
+import { SileroVad, VadModelError, defaultVadModelPath } from '../src-main/engine/vad';
 
 /**
  * Boundary test on the 13 real clips of ../shared/speech: each clip + 1.5 s of digital silence runs
@@ -267,7 +267,7 @@ describe('SileroVad.load errors', () => {
 
   it('rejects an ONNX header that onnxruntime cannot parse', async () => {
     const file = cacheDir('vad-test', 'truncated.onnx');
-    const real = readFileSync(path.join(path.dirname(require_resolve_vad()), 'silero_vad.onnx'));
+    const real = readFileSync(defaultVadModelPath());
     writeFileSync(file, real.subarray(0, 4096));
     await expect(SileroVad.load({ modelPath: file, threads: 1 })).rejects.toThrow(/truncated\.onnx: onnxruntime could not load it/);
   });
@@ -278,7 +278,3 @@ describe('SileroVad.load errors', () => {
     await expect(SileroVad.load({ threads: 1, signal: controller.signal })).rejects.toThrow();
   });
 });
-
-function require_resolve_vad(): string {
-  return path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'node_modules', '@ricky0123', 'vad-node', 'dist', 'index.js');
-}

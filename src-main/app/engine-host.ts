@@ -162,6 +162,7 @@ export class UtilityEngineHost implements EngineLink {
     // The renderer's old port died with the process: give it a fresh one that carries the notice.
     const { port1: workerEnd, port2: rendererEnd } = new MessageChannelMain();
     workerEnd.postMessage(notice);
+    for (const stale of this.pendingWorkerEnds) stale.close();
     this.pendingWorkerEnds = [workerEnd];
     this.rendererPortListeners.forEach((cb) => cb(rendererEnd));
 

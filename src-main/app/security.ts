@@ -50,6 +50,8 @@ export function trustedOrigins(devServerUrl?: string): string[] {
 function originOf(url: string): string | undefined {
   try {
     const parsed = new URL(url);
+    // blob: URLs carry the origin of the page that made them
+    if (parsed.protocol === 'blob:') return parsed.pathname.startsWith('blob:') ? undefined : originOf(parsed.pathname);
     // Custom schemes registered as `standard` have a real origin; `new URL` in Node reports "null"
     // for non-special schemes, so build it from protocol and host.
     return parsed.origin !== 'null' ? parsed.origin : `${parsed.protocol}//${parsed.host}`;

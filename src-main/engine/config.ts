@@ -100,8 +100,14 @@ export const EngineConfigSchema = z.object({
       bargeIn: z.boolean().default(true),
       /** Start STT+LLM(+first TTS unit) at a short pause, before end-of-turn is confirmed. */
       speculative: z.boolean().default(true),
-      /** Ignore user speech shorter than this while the assistant is speaking (echo/noise guard). */
-      bargeInMinSpeechMs: z.number().int().min(0).max(2000).default(160),
+      /** Voiced audio needed while the assistant speaks before it counts as barge-in (echo/noise guard). */
+      bargeInMinSpeechMs: z.number().int().min(0).max(2000).default(64),
+      /**
+       * `streaming`: LLM tokens flow into clause/sentence units that are synthesized while the LLM
+       * writes. `sequential`: the naive pipeline (full transcript, full reply, full TTS, then audio),
+       * kept as the benchmark's baseline.
+       */
+      pipeline: z.enum(['streaming', 'sequential']).default('streaming'),
     })
     .prefault({}),
 });

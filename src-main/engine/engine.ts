@@ -1,5 +1,5 @@
 import { AudioInput, type VadWindow } from './audio-input';
-import { SpeechChunker } from './chunker';
+import { cleanForSpeech, SpeechChunker } from './chunker';
 import { mergeConfig, OUTPUT_SAMPLE_RATE, type EngineConfig } from './config';
 import { Endpointer, type EndpointEvent } from './endpointing';
 import type {
@@ -53,6 +53,8 @@ export interface VoiceEngineOptions {
   journal?: ConversationJournal;
   /** Monotonic clock in ms (tests may inject one). */
   clock?: () => number;
+  /** The stages are shared with other engines (benchmark baseline, tests): dispose() leaves them loaded. */
+  sharedStages?: boolean;
 }
 
 /** One assistant answer in flight: from the final transcript to the last unit played. */
@@ -103,6 +105,7 @@ export class VoiceEngine {
   /** (input clock ms after a push, engine time of that push): maps window times onto the engine clock. */
   private readonly arrivals: Array<{ inputMs: number; t: number }> = [];
   private pumping = false;
+  private pumpRun: Promise<void> | undefined;
   private lastLevelAt = -Infinity;
   private reportedDrops = 0;
 
@@ -198,7 +201,7 @@ export class VoiceEngine {
     this.abortAnswer('engine stopped', false);
     const stages = this.stages;
     this.stages = undefined;
-    if (stages) {
+    if (stages && !this.options.sharedStages) {
       for (const stage of [stages.vad, stages.stt, stages.llm, stages.tts]) {
         await stage.dispose().catch(() => undefined);
       }
@@ -248,8 +251,8 @@ export class VoiceEngine {
   private pushAudio(samples: Float32Array, sampleRate: number): void {
     const t = this.now();
     if (this.state !== 'ready' || this.muted) return;
-    if (this.mode === 'push-to-talk' && !this.pttPressed && !this.answer) {
-      // Between turns in push-to-talk nothing is analysed; only the level meter runs.
+    if (this.mode === 'push-to-talk' && !this.pttPressed) {
+      // Push-to-talk hears only while the key is held (barge-in is pressing it); the meter still runs.
       this.emitLevel(samples, t);
       return;
     }
@@ -289,9 +292,15 @@ export class VoiceEngine {
 
   // ── audio path ──────────────────────────────────────────────────────────────────────────────
 
-  /** Drains queued windows through the VAD and endpointer, one at a time. */
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
+  /** Drains queued windows through the VAD and endpointer; resolves when the queue is empty. */
+  private pump(): Promise<void> {
+    this.pumpRun ??= this.runPump().finally(() => {
+      this.pumpRun = undefined;
+    });
+    return this.pumpRun;
+  }
+
+  private async runPump(): Promise<void> {
     this.pumping = true;
     try {
       const vad = this.stages?.vad;
@@ -314,9 +323,10 @@ export class VoiceEngine {
       this.emit({ type: 'level', t, rms: window.rms, peak: window.peak });
     }
     if (this.answer && !this.answer.speculative && !this.answer.finalized) {
-      this.voicedDuringAnswerMs = probability >= this.config.vad.threshold ? this.voicedDuringAnswerMs + 32 : 0;
+      const windowMs = window.endMs - window.startMs;
+      this.voicedDuringAnswerMs = probability >= this.config.vad.threshold ? this.voicedDuringAnswerMs + windowMs : 0;
       if (this.canBargeIn() && this.voicedDuringAnswerMs >= this.config.turn.bargeInMinSpeechMs) {
-        this.bargeIn(t);
+        this.bargeIn(t, t - this.voicedDuringAnswerMs);
       }
     }
     if (this.answer && !this.answer.speculative && !this.canBargeIn() && this.mode === 'always-listening') {
@@ -343,7 +353,8 @@ export class VoiceEngine {
         if (!hearing) return;
         hearing.paused = true;
         this.emit({ type: 'speech_pause', turn: hearing.turn, t });
-        if (this.config.turn.speculative && this.mode === 'always-listening' && !this.answer) {
+        const streaming = this.config.turn.pipeline === 'streaming';
+        if (streaming && this.config.turn.speculative && this.mode === 'always-listening' && !this.answer) {
           this.startAnswer(hearing, { audio: this.endpointer.utterance() }, true);
         }
         return;
@@ -393,6 +404,7 @@ export class VoiceEngine {
     const hearing = this.hearing;
     const interval = this.config.stt.partialIntervalMs;
     if (!hearing || hearing.paused || interval === 0 || this.sttBusy || this.answer) return;
+    if (this.config.turn.pipeline === 'sequential') return;
     if (t - hearing.lastPartialAt < interval) return;
     hearing.lastPartialAt = t;
     const audio = this.endpointer.utterance();
@@ -464,6 +476,7 @@ export class VoiceEngine {
         return;
       }
       this.emitFor(job, { type: 'llm_request', turn: job.turn, t: this.now() });
+      const sequential = this.config.turn.pipeline === 'sequential';
       const chunker = new SpeechChunker(this.config.chunker);
       let speaking: Promise<void> = Promise.resolve();
       let unitIndex = 0;
@@ -500,11 +513,16 @@ export class VoiceEngine {
             this.emitFor(job, { type: 'llm_first_token', turn: job.turn, t });
           }
           this.emitFor(job, { type: 'llm_token', turn: job.turn, t, text: token });
-          for (const unit of chunker.push(token)) speak(unit);
+          if (!sequential) for (const unit of chunker.push(token)) speak(unit);
         },
       });
       signal.throwIfAborted();
-      for (const unit of chunker.flush()) speak(unit);
+      if (sequential) {
+        const whole = cleanForSpeech(reply.text);
+        if (whole) speak(whole);
+      } else {
+        for (const unit of chunker.flush()) speak(unit);
+      }
       this.emitFor(job, { type: 'llm_done', turn: job.turn, t: this.now(), text: reply.text, tokens: reply.tokens });
       await speaking;
       this.emitFor(job, { type: 'tts_done', turn: job.turn, t: this.now() });
@@ -539,6 +557,7 @@ export class VoiceEngine {
   }
 
   private onPlaybackStarted(turn: number): void {
+    this.playerAttached = true;
     this.emit({ type: 'playback_start', turn, t: this.now() });
     const job = this.answer;
     if (job?.turn === turn) this.maybeFinalize(job);
@@ -567,7 +586,7 @@ export class VoiceEngine {
     }
   }
 
-  private bargeIn(t: number): void {
+  private bargeIn(t: number, onset = t): void {
     const job = this.answer;
     if (!job || job.finalized) return;
     if (job.speculative) {
@@ -575,7 +594,7 @@ export class VoiceEngine {
       this.answer = undefined;
       return;
     }
-    this.emit({ type: 'barge_in', turn: job.turn, t });
+    this.emit({ type: 'barge_in', turn: job.turn, t, onset });
     this.abortAnswer('barge-in', true);
   }
 

@@ -67,7 +67,8 @@ export type EngineEvent =
   | ({ type: 'tts_done' } & TurnEvent)
   | ({ type: 'playback_start' } & TurnEvent)
   | ({ type: 'unit_played'; unit: number } & TurnEvent)
-  | ({ type: 'barge_in' } & TurnEvent)
+  /** `onset` = start of the user's voiced audio that triggered it. */
+  | ({ type: 'barge_in'; onset?: number } & TurnEvent)
   | ({ type: 'cancelled'; reason: string } & TurnEvent)
   /** A speculative answer was started at a pause and thrown away because speech resumed. */
   | ({ type: 'speculation_discarded' } & TurnEvent)

@@ -141,8 +141,16 @@ export function createDemoClient(variant: string): EngineClient {
   };
   const emit = (e: HostEvent): void => events.emit(e);
 
+  /** Scripted phase events follow the mode/mute the user has chosen since. */
+  const live = (e: EngineEvent): HostEvent =>
+    e.type === 'phase' ? { ...e, mode, muted, phase: muted ? 'muted' : e.phase } : e;
+
   later(0, () => {
     status.emit('open', undefined);
+    if (variant === 'firstrun') {
+      emit({ type: 'state', state: 'loading', detail: 'waiting for models' });
+      return;
+    }
     emit({ type: 'state', state: 'ready' });
     emit({
       type: 'backends',
@@ -159,8 +167,10 @@ export function createDemoClient(variant: string): EngineClient {
       for (const [, e] of turnEvents(i + 1, clock, s, mode)) emit(e);
       clock += 20000;
     });
-    const live = SCRIPT.length;
-    for (const [delay, e] of turnEvents(live, clock, SCRIPT[live - 1] as ScriptedTurn, mode)) later(800 + delay, () => emit(e));
+    const liveTurn = SCRIPT.length;
+    for (const [delay, e] of turnEvents(liveTurn, clock, SCRIPT[liveTurn - 1] as ScriptedTurn, mode)) {
+      later(800 + delay, () => emit(live(e)));
+    }
   });
 
   if (variant === 'firstrun') {

@@ -1,4 +1,5 @@
 import type { TraceMark, TurnTrace } from '../../src-main/engine/events';
+import { percentile } from '../../src-main/engine/trace';
 
 /**
  * Pure math behind the latency panel: waterfall geometry on one shared time axis
@@ -132,18 +133,8 @@ export function markOffsets(trace: TurnTrace): { mark: string; ms: number }[] {
     .sort((a, b) => a.ms - b.ms);
 }
 
-/** Percentile with linear interpolation between closest ranks; undefined for no values. */
-export function percentile(values: readonly number[], p: number): number | undefined {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  const clamped = Math.min(100, Math.max(0, p));
-  const rank = (clamped / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (b - a) * (rank - lo);
-}
+/** Same percentile definition (nearest rank) as the engine's trace, the CLI and the benchmark. */
+export { percentile };
 
 export interface SummaryRow {
   key: 'voiceToVoice' | StageKey;

@@ -259,9 +259,10 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
     case 'trace':
       return updateTurn(state, event.trace.turn, (t) => ({ ...t, trace: event.trace }));
     case 'history': {
-      // The engine's history is authoritative for finished turns; keep live turns it does not know.
+      // The engine's history is authoritative for the turns it knows; turns it does not know
+      // (live ones, or ones lost in an engine crash) stay visible.
       const known = new Set(event.turns.map((h) => h.turn));
-      const kept = state.turns.filter((t) => !known.has(t.turn) && !t.done);
+      const kept = state.turns.filter((t) => !known.has(t.turn));
       const turns = [
         ...event.turns.map((h) => {
           const existing = state.turns.find((t) => t.turn === h.turn);

@@ -1,4 +1,3 @@
-/// <reference path="./worklet-scope.d.ts" />
 import { FrameAccumulator, StreamingResampler } from './resample';
 
 export const CAPTURE_PROCESSOR = 'murmur-capture';

@@ -1,4 +1,3 @@
-/// <reference path="./worklet-scope.d.ts" />
 import { PlaybackRing } from './playback-ring';
 
 /** Two minutes of reply audio at the context rate: more than any bounded answer. */

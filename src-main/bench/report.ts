@@ -1,0 +1,157 @@
+import { percentile } from '../engine/trace';
+import type { BenchRun, PipelineRun, TurnResult } from './run';
+
+interface Quantiles {
+  p50: number | null;
+  p95: number | null;
+  p99?: number | null;
+}
+
+export interface BenchJson {
+  clips: number;
+  runs: number;
+  models: string;
+  machine: BenchRun['machine'];
+  backends: BenchRun['backends'] | null;
+  voice_to_voice_ms: Required<Quantiles>;
+  stages_ms: Record<string, Quantiles>;
+  overhead_ms: Quantiles;
+  cpu_ms: number;
+  wall_ms: number;
+  peak_rss_mb: number;
+  standin_rates: BenchRun['rates'];
+  baseline: { voice_to_voice_ms: Required<Quantiles>; stages_ms: Record<string, Quantiles> } | null;
+  speedup_p50: number | null;
+  turns: TurnResult[];
+}
+
+const q = (values: number[], p: number): number | null => {
+  const v = percentile(values, p);
+  return v === undefined ? null : Math.round(v);
+};
+const defined = (values: Array<number | undefined>): number[] => values.filter((v): v is number => v !== undefined);
+
+function voiceToVoice(run: PipelineRun): Required<Quantiles> {
+  const v = defined(run.turns.map((t) => t.voiceToVoiceMs));
+  return { p50: q(v, 50), p95: q(v, 95), p99: q(v, 99) };
+}
+
+function stages(run: PipelineRun): Record<string, Quantiles> {
+  const names = Object.keys(run.turns[0]?.stagesMs ?? {});
+  return Object.fromEntries(
+    names.map((name) => {
+      const v = defined(run.turns.map((t) => t.stagesMs[name]));
+      return [name, { p50: q(v, 50), p95: q(v, 95) }];
+    }),
+  );
+}
+
+export function toJson(run: BenchRun): BenchJson {
+  const ours = voiceToVoice(run.ours);
+  const baseline = run.baseline ? { voice_to_voice_ms: voiceToVoice(run.baseline), stages_ms: stages(run.baseline) } : null;
+  const overhead = defined(run.ours.turns.map((t) => t.overheadMs));
+  return {
+    clips: run.clips,
+    runs: run.runs,
+    models: run.models,
+    machine: run.machine,
+    backends: run.backends ?? null,
+    voice_to_voice_ms: ours,
+    stages_ms: stages(run.ours),
+    overhead_ms: { p50: q(overhead, 50), p95: q(overhead, 95) },
+    cpu_ms: Math.round(run.ours.cpuMs),
+    wall_ms: Math.round(run.ours.wallMs),
+    peak_rss_mb: run.peakRssMb,
+    standin_rates: run.rates,
+    baseline,
+    speedup_p50:
+      baseline?.voice_to_voice_ms.p50 && ours.p50 ? Math.round((baseline.voice_to_voice_ms.p50 / ours.p50) * 100) / 100 : null,
+    turns: [...run.ours.turns, ...(run.baseline?.turns ?? [])],
+  };
+}
+
+const cell = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${v}`);
+
+export function toMarkdown(json: BenchJson): string {
+  const lines = [
+    `# Benchmark: ${json.clips} clips × ${json.runs} run(s), models \`${json.models}\``,
+    '',
+    `Machine: ${json.machine.cores} cores, ${json.machine.cpu}. Peak RSS ${json.peak_rss_mb} MB, CPU ${json.cpu_ms} ms over ${json.wall_ms} ms wall.`,
+    `Stand-in rates: TTS real-time factor ${cell(json.standin_rates.ttsRealTimeFactor)}, STT real-time factor ${cell(json.standin_rates.sttRealTimeFactor)}, LLM ${cell(json.standin_rates.llmTokensPerSecond)} tokens/s.`,
+    '',
+    '| metric (ms) | p50 | p95 | p99 |',
+    '|---|---|---|---|',
+    `| voice-to-voice (streaming) | ${cell(json.voice_to_voice_ms.p50)} | ${cell(json.voice_to_voice_ms.p95)} | ${cell(json.voice_to_voice_ms.p99)} |`,
+  ];
+  if (json.baseline) {
+    const b = json.baseline.voice_to_voice_ms;
+    lines.push(`| voice-to-voice (sequential baseline) | ${cell(b.p50)} | ${cell(b.p95)} | ${cell(b.p99)} |`);
+  }
+  lines.push(`| engine overhead | ${cell(json.overhead_ms.p50)} | ${cell(json.overhead_ms.p95)} | |`);
+  for (const [name, v] of Object.entries(json.stages_ms)) lines.push(`| ${name.replaceAll('_', ' ')} | ${cell(v.p50)} | ${cell(v.p95)} | |`);
+  if (json.speedup_p50 !== null) lines.push('', `Speed-up over the sequential baseline at p50: **${json.speedup_p50}×**.`);
+  lines.push('', '| clip | pipeline | v2v | overhead | turns | transcript |', '|---|---|---|---|---|---|');
+  for (const t of json.turns) {
+    lines.push(`| ${t.clip} | ${t.pipeline} | ${cell(t.voiceToVoiceMs)} | ${cell(t.overheadMs)} | ${t.turnsInClip} | ${t.transcript.slice(0, 60).replaceAll('|', '/')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const STAGE_COLORS: Record<string, string> = {
+  end_of_turn_wait: '#94a3b8',
+  stt: '#60a5fa',
+  llm_first_token: '#a78bfa',
+  first_unit: '#f472b6',
+  tts_first_audio: '#fb923c',
+};
+
+/** Aggregate waterfall (p50 of each stage, laid end to end as in a turn) and the v2v distribution. */
+export function toSvg(json: BenchJson): string {
+  const width = 760;
+  const rowH = 26;
+  const left = 170;
+  const stageEntries = Object.entries(json.stages_ms);
+  const v2v = json.turns.filter((t) => t.pipeline === 'streaming' && t.voiceToVoiceMs !== undefined).map((t) => t.voiceToVoiceMs as number);
+  const base = json.turns.filter((t) => t.pipeline === 'sequential' && t.voiceToVoiceMs !== undefined).map((t) => t.voiceToVoiceMs as number);
+  const maxMs = Math.max(1000, ...v2v, ...base, json.voice_to_voice_ms.p95 ?? 0);
+  const x = (ms: number): number => left + (Math.max(0, ms) / maxMs) * (width - left - 60);
+  const parts: string[] = [];
+  let y = 40;
+  parts.push(`<text x="16" y="24" font-size="15" font-weight="600">Voice-to-voice waterfall, p50 per stage (${json.models}, ${json.clips} clips)</text>`);
+  // Stages start where the previous one (in turn order) ends, from the end of the user's speech.
+  const starts: Record<string, number> = {
+    end_of_turn_wait: 0,
+    stt: 0,
+    llm_first_token: json.stages_ms.stt?.p50 ?? 0,
+    first_unit: (json.stages_ms.stt?.p50 ?? 0) + (json.stages_ms.llm_first_token?.p50 ?? 0),
+    tts_first_audio: (json.stages_ms.stt?.p50 ?? 0) + (json.stages_ms.llm_first_token?.p50 ?? 0) + (json.stages_ms.first_unit?.p50 ?? 0),
+  };
+  for (const [name, v] of stageEntries) {
+    const p50 = v.p50 ?? 0;
+    const start = starts[name] ?? 0;
+    parts.push(`<text x="16" y="${y + 17}" font-size="12">${name.replaceAll('_', ' ')}</text>`);
+    parts.push(`<rect x="${x(start).toFixed(1)}" y="${y + 4}" width="${Math.max(1, x(start + p50) - x(start)).toFixed(1)}" height="${rowH - 8}" rx="3" fill="${STAGE_COLORS[name] ?? '#64748b'}"/>`);
+    parts.push(`<text x="${(x(start + p50) + 6).toFixed(1)}" y="${y + 17}" font-size="11" fill="#334155">${p50} ms</text>`);
+    y += rowH;
+  }
+  parts.push(`<text x="16" y="${y + 17}" font-size="12" font-weight="600">voice-to-voice p50</text>`);
+  parts.push(`<rect x="${left}" y="${y + 4}" width="${Math.max(1, x(json.voice_to_voice_ms.p50 ?? 0) - left).toFixed(1)}" height="${rowH - 8}" rx="3" fill="#16a34a"/>`);
+  parts.push(`<text x="${(x(json.voice_to_voice_ms.p50 ?? 0) + 6).toFixed(1)}" y="${y + 17}" font-size="11">${cell(json.voice_to_voice_ms.p50)} ms</text>`);
+  y += rowH + 24;
+  parts.push(`<text x="16" y="${y}" font-size="15" font-weight="600">Distribution of voice-to-voice (ms)</text>`);
+  y += 14;
+  const dots = (values: number[], label: string, color: string): void => {
+    parts.push(`<text x="16" y="${y + 15}" font-size="12">${label}</text>`);
+    parts.push(`<line x1="${left}" y1="${y + 11}" x2="${width - 60}" y2="${y + 11}" stroke="#e2e8f0"/>`);
+    for (const v of values) parts.push(`<circle cx="${x(v).toFixed(1)}" cy="${y + 11}" r="4" fill="${color}" fill-opacity="0.6"/>`);
+    y += rowH;
+  };
+  dots(v2v, 'streaming (ours)', '#16a34a');
+  if (base.length) dots(base, 'sequential baseline', '#dc2626');
+  for (let ms = 0; ms <= maxMs; ms += maxMs > 4000 ? 1000 : 250) {
+    parts.push(`<line x1="${x(ms).toFixed(1)}" y1="${y}" x2="${x(ms).toFixed(1)}" y2="${y + 5}" stroke="#64748b"/>`);
+    parts.push(`<text x="${x(ms).toFixed(1)}" y="${y + 18}" font-size="10" text-anchor="middle" fill="#64748b">${ms}</text>`);
+  }
+  y += 30;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="system-ui, sans-serif">\n<rect width="100%" height="100%" fill="#ffffff"/>\n${parts.join('\n')}\n</svg>\n`;
+}
