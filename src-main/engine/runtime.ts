@@ -62,9 +62,10 @@ async function defaultModelPaths(userModelsDir: string | undefined, explicit: Mo
 /** Loads every stage with the thread plan; a failure names the stage and the file. */
 export async function loadStages(config: EngineConfig, paths: ModelPaths): Promise<SpeechStages> {
   const threads = resolveThreads(config);
-  const vad = await SileroVad.load({ modelPath: config.models.vad, threads: threads.vad });
-  const stt = await WhisperStt.load({ modelPath: paths.stt, threads: threads.stt, gpu: config.stt.gpu, language: config.stt.language, initialPrompt: config.stt.initialPrompt });
-  const llm = await LlamaChat.load({
+  // Loading is mostly file I/O and allocation: all four load at once (restart time matters).
+  const vad = SileroVad.load({ modelPath: config.models.vad, threads: threads.vad });
+  const stt = WhisperStt.load({ modelPath: paths.stt, threads: threads.stt, gpu: config.stt.gpu, language: config.stt.language, initialPrompt: config.stt.initialPrompt });
+  const llm = LlamaChat.load({
     modelPath: paths.llm,
     threads: threads.llm,
     gpu: config.llm.gpu,
@@ -76,7 +77,7 @@ export async function loadStages(config: EngineConfig, paths: ModelPaths): Promi
     temperature: config.llm.temperature,
     seed: config.llm.seed,
   });
-  const tts = await KokoroTts.load({
+  const tts = KokoroTts.load({
     modelDir: paths.tts,
     dtype: config.models.ttsDtype,
     device: config.tts.device,
@@ -84,7 +85,14 @@ export async function loadStages(config: EngineConfig, paths: ModelPaths): Promi
     voice: config.tts.voice,
     speed: config.tts.speed,
   });
-  return { vad, stt, llm, tts };
+  const settled = await Promise.allSettled([vad, stt, llm, tts]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // Free whatever did load before reporting the first failure.
+    for (const r of settled) if (r.status === 'fulfilled') await r.value.dispose().catch(() => undefined);
+    throw failed.reason;
+  }
+  return { vad: await vad, stt: await stt, llm: await llm, tts: await tts };
 }
 
 /** Creates an engine for a host (CLI, worker process, bench) and starts loading it. */

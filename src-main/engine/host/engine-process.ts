@@ -46,6 +46,12 @@ export class EngineProcess implements EngineLink {
     child.send(command);
   }
 
+  /** Relays a message as received from an untrusted peer; the engine process validates it. */
+  post(message: unknown): void {
+    const child = this.child;
+    if (child?.connected) child.send(message as object);
+  }
+
   onEvent(listener: (event: HostEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
