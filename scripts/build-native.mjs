@@ -29,7 +29,7 @@ try {
   process.exit(0);
 }
 
-const flags = process.env.MURMUR_WHISPER_CFLAGS ?? '-O3 -march=native';
+const flags = process.env.MURMUR_WHISPER_CFLAGS ?? '-O3 -march=native -DNDEBUG';
 const version = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version;
 const stampFile = path.join(pkgDir, 'build', 'Release', 'murmur-build.json');
 const wanted = { version, flags, backend: process.env.COMPUTE_BACKEND ?? 'auto', node: process.versions.modules };

@@ -73,6 +73,8 @@ export interface BenchOptions {
   limit?: number;
   config?: EngineConfigInput;
   trailingSilenceMs?: number;
+  /** Let every reply play to its end before the next clip (default: stop it once it has started). */
+  fullReplies?: boolean;
   log?: (line: string) => void;
 }
 
@@ -146,6 +148,12 @@ export function uncovered(from: number, to: number, covered: ReadonlyArray<{ sta
   return total;
 }
 
+/**
+ * A spoken answer is one to three sentences (the system prompt asks for that); stand-in LLMs never
+ * stop on their own, so replies are capped at that length to keep each turn realistic.
+ */
+export const BENCH_REPLY_TOKENS = 60;
+
 async function runPipeline(
   pipeline: 'streaming' | 'sequential',
   stages: SpeechStages,
@@ -153,7 +161,11 @@ async function runPipeline(
   options: BenchOptions,
 ): Promise<PipelineRun> {
   const base = options.config ?? {};
-  const config = resolveConfig({ ...base, turn: { ...base.turn, pipeline, mode: 'always-listening' } });
+  const config = resolveConfig({
+    ...base,
+    llm: { maxTokens: BENCH_REPLY_TOKENS, ...base.llm },
+    turn: { ...base.turn, pipeline, mode: 'always-listening' },
+  });
   const engine = new VoiceEngine({ config, sharedStages: true });
   const calls: CallInterval[] = [];
   const clock = (): number => engine.now();
@@ -192,7 +204,14 @@ async function runPipeline(
           }
         },
       });
-      await waitIdle(engine, 60_000);
+      // Wait for the reply to start; then, unless full replies are wanted, stop it as a user who
+      // heard enough would (its cost after first audio is not what this benchmark measures).
+      const deadline = performance.now() + 180_000;
+      while (engine.busy && !audioAt.some((a) => a.turn >= firstTurn && a.t >= lastVoicedAt) && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      if (!options.fullReplies) engine.handle({ type: 'cancel' });
+      await waitIdle(engine, 180_000);
       const clipTraces = [...traces.values()].filter((tr) => tr.turn >= firstTurn).sort((a, b) => a.turn - b.turn);
       // The answer to the clip is the first audio after its last voiced sample.
       const reply = audioAt.filter((a) => a.turn >= firstTurn && a.t >= lastVoicedAt).sort((a, b) => a.t - b.t)[0];
@@ -268,7 +287,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const log = options.log ?? (() => undefined);
   const clips = loadClips(options.clipsDir, options.limit);
   if (clips.length === 0) throw new Error(`bench: no clips listed in ${options.clipsDir}/transcripts.tsv`);
-  const config = resolveConfig(options.config ?? {});
+  const config = resolveConfig({ ...options.config, llm: { maxTokens: BENCH_REPLY_TOKENS, ...options.config?.llm } });
   log(`bench: ${clips.length} clip(s) × ${options.runs} run(s), models ${options.models}`);
   const paths = await resolveModelPaths(config, options.models);
   let peakRss = process.memoryUsage().rss;
@@ -276,7 +295,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50);
   try {
-    const stages = await loadStages(config, paths);
+    const stages = await loadStages(config, paths, options.models);
     let backends: Record<StageName, StageBackend> | undefined;
     const ours = await (async () => {
       const run = await runPipeline('streaming', stages, clips, options);

@@ -24,6 +24,7 @@ async function main(): Promise<number> {
       json: { type: 'string' },
       md: { type: 'string' },
       svg: { type: 'string' },
+      'full-replies': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
     runs: Number(values.runs),
     limit: values.limit ? Number(values.limit) : undefined,
     config: init.config,
+    fullReplies: values['full-replies'],
     log: (line) => console.log(line),
   });
   const json = toJson(run);

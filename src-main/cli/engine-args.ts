@@ -12,6 +12,7 @@ export const ENGINE_FLAG_OPTIONS = {
   voice: { type: 'string' },
   eot: { type: 'string' },
   threads: { type: 'string' },
+  'first-unit-words': { type: 'string' },
   'no-speculative': { type: 'boolean', default: false },
   journal: { type: 'string' },
 } as const;
@@ -24,6 +25,7 @@ export interface EngineFlags {
   voice?: string;
   eot?: string;
   threads?: string;
+  'first-unit-words'?: string;
   'no-speculative'?: boolean;
   journal?: string;
 }
@@ -42,6 +44,11 @@ export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput 
   };
   if (flags.voice) config.tts = { ...config.tts, voice: flags.voice };
   if (flags.eot) config.vad = { ...config.vad, endOfTurnSilenceMs: positiveInt(flags.eot, '--eot') };
+  if (flags['first-unit-words']) {
+    // "min,max" e.g. --first-unit-words 2,4
+    const [min, max] = flags['first-unit-words'].split(',').map((v) => positiveInt(v, '--first-unit-words'));
+    config.chunker = { ...config.chunker, firstUnitMinWords: min, firstUnitMaxWords: max ?? min };
+  }
   if (flags['no-speculative']) config.turn = { ...config.turn, speculative: false };
   if (flags.threads) {
     // "stt,llm,tts" e.g. --threads 2,1,1

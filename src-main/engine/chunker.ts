@@ -13,6 +13,11 @@ export interface SpeechChunkerOptions {
   firstUnitMinWords?: number;
   /** A unit without any boundary is cut at the last space before this many characters. */
   maxUnitChars?: number;
+  /**
+   * The first unit is cut after this many words even without punctuation: its synthesis time is
+   * on the critical path and grows with its length (0 = no limit).
+   */
+  firstUnitMaxWords?: number;
 }
 
 const SENTENCE_TERMINATORS = new Set(['.', '!', '?', '…']);
@@ -36,6 +41,7 @@ type ScanResult = Cut | 'wait' | null;
 export class SpeechChunker {
   private readonly firstUnitMinWords: number;
   private readonly maxUnitChars: number;
+  private readonly firstUnitMaxWords: number;
   private buffer = '';
   private emitted = 0;
   private inCodeFence = false;
@@ -43,6 +49,7 @@ export class SpeechChunker {
   constructor(options: SpeechChunkerOptions = {}) {
     this.firstUnitMinWords = Math.max(1, options.firstUnitMinWords ?? 3);
     this.maxUnitChars = Math.max(8, options.maxUnitChars ?? 220);
+    this.firstUnitMaxWords = Math.max(0, options.firstUnitMaxWords ?? 0);
   }
 
   /** Adds generated text; returns the units completed by it (cleaned, non-empty). */
@@ -106,6 +113,10 @@ export class SpeechChunker {
       const result = this.boundaryAt(buf, i, final, first);
       if (result === 'wait') return null;
       if (result) return result;
+    }
+    if (first && this.firstUnitMaxWords > 0) {
+      const cut = cutAfterWords(buf, Math.max(this.firstUnitMaxWords, this.firstUnitMinWords));
+      if (cut !== undefined) return { end: cut, next: cut };
     }
     if (buf.length > limit) {
       const space = buf.lastIndexOf(' ', limit);
@@ -192,6 +203,21 @@ function wordBefore(buf: string, end: number): string {
   let start = end;
   while (start > 0 && !isSpace(buf[start - 1] as string)) start--;
   return buf.slice(start, Math.max(start, end));
+}
+
+/**
+ * Index of the space after the `words`-th complete word (one followed by whitespace), never right
+ * after an abbreviation such as "Dr." that belongs to the next word; undefined when there is none yet.
+ */
+function cutAfterWords(buf: string, words: number): number | undefined {
+  const pattern = /\S+(?=\s)/g;
+  let seen = 0;
+  for (let match = pattern.exec(buf); match; match = pattern.exec(buf)) {
+    if (/[\p{L}\p{N}]/u.test(match[0])) seen++;
+    const bare = match[0].replace(/[^\p{L}\p{N}.]/gu, '').replace(/\.$/, '').toLowerCase();
+    if (seen >= words && !NON_TERMINAL_ABBREVIATIONS.has(bare)) return match.index + match[0].length;
+  }
+  return undefined;
 }
 
 function countWords(text: string): number {

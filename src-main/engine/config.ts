@@ -88,10 +88,15 @@ export const EngineConfigSchema = z.object({
     .prefault({}),
   chunker: z
     .object({
-      /** The first unit is cut at the first clause boundary after this many words. */
-      firstUnitMinWords: z.number().int().min(1).max(20).default(3),
+      /**
+       * The first unit is cut at the first clause boundary after this many words ("Sure," is a
+       * unit): its synthesis is on the critical path and its cost grows with its length.
+       */
+      firstUnitMinWords: z.number().int().min(1).max(20).default(1),
+      /** …or after this many words without punctuation (its synthesis is on the critical path). */
+      firstUnitMaxWords: z.number().int().min(0).max(40).default(3),
       /** A unit without any boundary is cut at this length. */
-      maxUnitChars: z.number().int().min(40).max(1000).default(220),
+      maxUnitChars: z.number().int().min(40).max(1000).default(160),
     })
     .prefault({}),
   turn: z

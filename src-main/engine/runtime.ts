@@ -60,7 +60,14 @@ async function defaultModelPaths(userModelsDir: string | undefined, explicit: Mo
 }
 
 /** Loads every stage with the thread plan; a failure names the stage and the file. */
-export async function loadStages(config: EngineConfig, paths: ModelPaths): Promise<SpeechStages> {
+export async function loadStages(config: EngineConfig, paths: ModelPaths, modelSet?: ModelSetName): Promise<SpeechStages> {
+  const stages = await loadModelStages(config, paths);
+  if (modelSet !== 'standin-real') return stages;
+  const { withRealisticText } = await import('../standins/text-adapters');
+  return withRealisticText(stages);
+}
+
+async function loadModelStages(config: EngineConfig, paths: ModelPaths): Promise<SpeechStages> {
   const threads = resolveThreads(config);
   // Loading is mostly file I/O and allocation: all four load at once (restart time matters).
   const vad = SileroVad.load({ modelPath: config.models.vad, threads: threads.vad });
@@ -100,6 +107,6 @@ export function createEngine(init: EngineInit): { engine: VoiceEngine; ready: Pr
   const config = resolveConfig(init.config);
   const journal = init.journalPath ? new ConversationJournal(init.journalPath) : undefined;
   const engine = new VoiceEngine({ config, journal });
-  const ready = engine.load(async () => loadStages(config, await resolveModelPaths(config, init.modelSet, init.userModelsDir)));
+  const ready = engine.load(async () => loadStages(config, await resolveModelPaths(config, init.modelSet, init.userModelsDir), init.modelSet));
   return { engine, ready, config };
 }
