@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { energyTruth, HAND_LABELLED_END_MS, KNOWN_NON_SPEECH_AFTER_MS } from '../src-main/audio/speech-extent';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavAs16kMono } from '../src-main/audio/wav';
@@ -34,8 +35,6 @@ import { SileroVad, VadModelError, defaultVadModelPath } from '../src-main/engin
 const TOLERANCE_MS = 150;
 const TRAILING_SILENCE_MS = 1500;
 const FRAME_SAMPLES = 480; // 30 ms microphone frames: re-framing to 512 is exercised on every clip
-const NON_SPEECH_AFTER_MS: Record<string, number> = { 'jfk.wav': 10600 };
-const HAND_LABELLED_END_MS: Record<string, number> = { 'spk1_snt5.wav': 2560 };
 
 interface ClipRun {
   events: EndpointEvent[];
@@ -53,56 +52,6 @@ function clipNames(): string[] {
   });
 }
 
-function highPass(x: Float32Array, cutoffHz: number, sampleRate = 16000): Float32Array {
-  const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
-  const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
-  const cos = Math.cos(w0);
-  const [b0, b1, b2] = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2];
-  const [a0, a1, a2] = [1 + alpha, -2 * cos, 1 - alpha];
-  const y = new Float32Array(x.length);
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i] ?? 0;
-    const out = (b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) / a0;
-    x2 = x1; x1 = v; y2 = y1; y1 = out;
-    y[i] = out;
-  }
-  return y;
-}
-
-function energyTruth(samples: Float32Array, nonSpeechAfterMs = Infinity): { startMs: number; endMs: number } {
-  const filtered = highPass(samples, 120);
-  const win = 512;
-  const db: number[] = [];
-  for (let i = 0; i + win <= filtered.length; i += win) {
-    let e = 0;
-    for (let j = i; j < i + win; j++) e += (filtered[j] ?? 0) ** 2;
-    db.push(10 * Math.log10(e / win + 1e-12));
-  }
-  const peak = Math.max(...db);
-  const floor = [...db].sort((a, b) => a - b)[Math.floor(db.length * 0.1)] ?? -120;
-  const threshold = Math.max(peak - 35, floor + 8);
-  const voiced = db.map((d, i) => d > threshold && (i + 1) * 32 <= nonSpeechAfterMs);
-  let lastVoiced = -1;
-  for (let i = 0; i < voiced.length; i++) {
-    if (!voiced[i]) continue;
-    if (lastVoiced >= 0 && i - lastVoiced - 1 <= 2) voiced.fill(true, lastVoiced + 1, i);
-    lastVoiced = i;
-  }
-  const runs: [number, number][] = [];
-  let start = -1;
-  for (let i = 0; i <= voiced.length; i++) {
-    if (voiced[i] && start < 0) start = i;
-    if (!voiced[i] && start >= 0) {
-      if (i - start >= 4) runs.push([start, i]);
-      start = -1;
-    }
-  }
-  const first = runs[0];
-  const last = runs[runs.length - 1];
-  if (!first || !last) throw new Error('energy truth: no speech found');
-  return { startMs: first[0] * 32, endMs: last[1] * 32 };
-}
 
 async function runClip(vad: SileroVad, samples: Float32Array, endpointer = new Endpointer(resolveConfig().vad)): Promise<ClipRun> {
   const config = resolveConfig();
@@ -151,7 +100,7 @@ describe('SileroVad + Endpointer on real speech', () => {
   for (const name of clipNames()) {
     it(`speech_start / speech_end within ±${TOLERANCE_MS} ms of the energy truth: ${name}`, async () => {
       const clip = readWavAs16kMono(sharedPath(`speech/${name}`));
-      const measured = energyTruth(clip.samples, NON_SPEECH_AFTER_MS[name]);
+      const measured = energyTruth(clip.samples, KNOWN_NON_SPEECH_AFTER_MS[name]);
       const truth = { ...measured, endMs: HAND_LABELLED_END_MS[name] ?? measured.endMs };
       const run = await runClip(vad, clip.samples);
       report.push(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { speechExtent } from '../audio/speech-extent';
 import { readWavAs16kMono } from '../audio/wav';
 import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, type EngineConfigInput } from '../engine/config';
 import { VoiceEngine, type SpeechStages } from '../engine/engine';
@@ -13,7 +14,7 @@ export interface BenchClip {
   name: string;
   reference: string;
   samples: Float32Array;
-  /** Last voiced sample, measured from the audio (energy), not from the VAD. */
+  /** Last voiced sample, measured from the audio (energy, src-main/audio/speech-extent.ts), not from the VAD. */
   lastVoicedSample: number;
 }
 
@@ -91,25 +92,10 @@ export function loadClips(dir: string, limit?: number): BenchClip[] {
   const clips = rows.map((row) => {
     const [file = '', reference = ''] = row.split('\t');
     const audio = readWavAs16kMono(path.join(dir, file));
-    return { file: path.join(dir, file), name: file, reference, samples: audio.samples, lastVoicedSample: lastVoicedSample(audio.samples) };
+    const endMs = speechExtent(file, audio.samples).endMs;
+    return { file: path.join(dir, file), name: file, reference, samples: audio.samples, lastVoicedSample: Math.min(audio.samples.length, Math.round((endMs / 1000) * INPUT_SAMPLE_RATE)) };
   });
   return limit ? clips.slice(0, limit) : clips;
-}
-
-/** End of the last 10 ms window whose RMS is within 35 dB of the clip's loudest window. */
-export function lastVoicedSample(samples: Float32Array, windowSamples = 160): number {
-  const rms: number[] = [];
-  for (let i = 0; i + windowSamples <= samples.length; i += windowSamples) {
-    let sum = 0;
-    for (let j = i; j < i + windowSamples; j++) sum += (samples[j] ?? 0) ** 2;
-    rms.push(Math.sqrt(sum / windowSamples));
-  }
-  const peak = Math.max(...rms, 1e-9);
-  const threshold = peak * 10 ** (-35 / 20);
-  for (let w = rms.length - 1; w >= 0; w--) {
-    if ((rms[w] ?? 0) >= threshold) return Math.min(samples.length, (w + 1) * windowSamples);
-  }
-  return samples.length;
 }
 
 /** Wraps each stage to record when it is busy (for the engine-overhead figure). */
