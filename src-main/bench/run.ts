@@ -118,20 +118,28 @@ function instrument(stages: SpeechStages, clock: () => number, calls: CallInterv
   };
 }
 
-/** Length of [from, to] not covered by any of `covered`. */
-export function uncovered(from: number, to: number, covered: ReadonlyArray<{ start: number; end: number }>): number {
-  const parts = covered
-    .map((c) => ({ start: Math.max(from, c.start), end: Math.min(to, c.end) }))
-    .filter((c) => c.end > c.start)
-    .sort((a, b) => a.start - b.start);
-  let total = 0;
-  let cursor = from;
-  for (const part of parts) {
-    if (part.start > cursor) total += part.start - cursor;
-    cursor = Math.max(cursor, part.end);
-  }
-  if (to > cursor) total += to - cursor;
-  return total;
+/**
+ * Engine overhead on the critical path: the time between end of speech and first audio that is
+ * neither a model call nor the endpointing wait. The chain is: endpoint (pause for a speculative
+ * start, else end of turn) → STT call → LLM call (until the first unit's token) → TTS call for the
+ * first unit → audio event; overhead is the sum of the gaps between those links.
+ */
+export function criticalPathOverhead(
+  calls: readonly CallInterval[],
+  marks: TurnTrace['marks'],
+  pauseAt: number | undefined,
+  firstAudioAt: number | undefined,
+): number | undefined {
+  const { llm_request: llmRequest, first_unit_ready: firstUnit, eot_confirmed: eot } = marks;
+  if (llmRequest === undefined || firstUnit === undefined || firstAudioAt === undefined) return undefined;
+  const last = <T>(list: T[]): T | undefined => list[list.length - 1];
+  const stt = last(calls.filter((c) => c.stage === 'stt' && c.end <= llmRequest + 0.5));
+  const llm = calls.find((c) => c.stage === 'llm' && c.start >= llmRequest - 0.5);
+  const tts = calls.find((c) => c.stage === 'tts' && c.start >= firstUnit - 0.5);
+  if (!stt || !llm || !tts) return undefined;
+  const trigger = pauseAt !== undefined && pauseAt <= stt.start + 0.5 ? pauseAt : (eot ?? stt.start);
+  const gaps = [stt.start - trigger, llm.start - stt.end, tts.start - firstUnit, firstAudioAt - tts.end];
+  return gaps.reduce((sum, gap) => sum + Math.max(0, gap), 0);
 }
 
 /**
@@ -159,9 +167,11 @@ async function runPipeline(
   await engine.load(async () => instrument(stages, clock, calls));
 
   const traces = new Map<number, TurnTrace>();
+  const pauses = new Map<number, number>();
   const audioAt: Array<{ turn: number; t: number }> = [];
   engine.on((event: EngineEvent) => {
     if (event.type === 'trace') traces.set(event.trace.turn, event.trace);
+    if (event.type === 'speech_pause') pauses.set(event.turn, event.t);
     if (event.type === 'audio') {
       if (!audioAt.some((a) => a.turn === event.turn)) {
         audioAt.push({ turn: event.turn, t: event.t });
@@ -204,11 +214,7 @@ async function runPipeline(
       const trace = clipTraces.find((tr) => tr.turn === reply?.turn) ?? clipTraces.at(-1);
       const firstAudioAt = reply?.t;
       const marks = trace?.marks ?? {};
-      const speechEnd = marks.speech_end;
-      const overheadMs =
-        speechEnd !== undefined && firstAudioAt !== undefined
-          ? uncovered(speechEnd, firstAudioAt, [...calls, { start: speechEnd, end: marks.eot_confirmed ?? speechEnd }])
-          : undefined;
+      const overheadMs = criticalPathOverhead(calls, marks, pauses.get(trace?.turn ?? -1), firstAudioAt);
       const result: TurnResult = {
         clip: clip.name,
         run,

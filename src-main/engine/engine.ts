@@ -65,6 +65,8 @@ interface AnswerJob {
   speculative: boolean;
   held: EngineEvent[];
   userText: string;
+  /** A speculative job's transcription of the utterance up to its pause (kept if speech resumes). */
+  segment?: { text: Promise<string>; endSample: number };
   /** Text and length of each unit whose audio has been emitted. */
   units: { text: string; samples: number }[];
   played: Set<number>;
@@ -77,8 +79,14 @@ interface AnswerJob {
 /** A user turn being heard. */
 interface HearingTurn {
   turn: number;
-  /** Transcripts of utterance windows of a long monologue, in order. */
-  windowTexts: Promise<string>[];
+  /**
+   * Transcripts of the turn's audio so far, in order: utterance windows of a long monologue, and
+   * segments transcribed at pauses (a speculative start whose answer was discarded keeps its
+   * transcript, so the final pass only transcribes the speech after the last pause).
+   */
+  segmentTexts: Promise<string>[];
+  /** Samples at the start of the current utterance buffer covered by `segmentTexts`. */
+  transcribedSamples: number;
   lastPartialAt: number;
   paused: boolean;
 }
@@ -343,7 +351,7 @@ export class VoiceEngine {
       case 'speech_start': {
         if (this.answer && !this.answer.speculative) this.bargeIn(t);
         const turn = ++this.turnCounter;
-        this.hearing = { turn, windowTexts: [], lastPartialAt: t, paused: false };
+        this.hearing = { turn, segmentTexts: [], transcribedSamples: 0, lastPartialAt: t, paused: false };
         this.emit({ type: 'speech_start', turn, t });
         this.emitPhase();
         return;
@@ -355,7 +363,10 @@ export class VoiceEngine {
         this.emit({ type: 'speech_pause', turn: hearing.turn, t });
         const streaming = this.config.turn.pipeline === 'streaming';
         if (streaming && this.config.turn.speculative && this.mode === 'always-listening' && !this.answer) {
-          this.startAnswer(hearing, { audio: this.endpointer.utterance() }, true);
+          const audio = this.endpointer.utterance();
+          const segment = this.transcribe(audio.subarray(Math.min(hearing.transcribedSamples, audio.length)));
+          segment.catch(() => undefined);
+          this.startAnswer(hearing, segment, true, audio.length);
         }
         return;
       }
@@ -368,6 +379,11 @@ export class VoiceEngine {
         if (job?.speculative && job.turn === hearing.turn) {
           job.controller.abort();
           this.answer = undefined;
+          // The answer is discarded, but the transcript up to the pause stays valid.
+          if (job.segment) {
+            hearing.segmentTexts.push(job.segment.text.catch(() => ''));
+            hearing.transcribedSamples = job.segment.endSample;
+          }
           this.emit({ type: 'speculation_discarded', turn: hearing.turn, t });
         }
         return;
@@ -375,7 +391,10 @@ export class VoiceEngine {
       case 'utterance_window': {
         const hearing = this.hearing;
         if (!hearing) return;
-        hearing.windowTexts.push(this.transcribe(event.audio).catch(() => ''));
+        // The utterance buffer restarts after a window: transcribe what segments have not covered.
+        const tail = event.audio.subarray(Math.min(hearing.transcribedSamples, event.audio.length));
+        hearing.segmentTexts.push(this.transcribe(tail).catch(() => ''));
+        hearing.transcribedSamples = 0;
         return;
       }
       case 'speech_end': {
@@ -388,11 +407,12 @@ export class VoiceEngine {
         if (!hearing) return;
         this.emit({ type: 'eot_confirmed', turn: hearing.turn, t });
         const job = this.answer;
-        if (job?.speculative && job.turn === hearing.turn && hearing.windowTexts.length === 0) {
+        if (job?.speculative && job.turn === hearing.turn) {
           this.confirm(job);
         } else {
           if (job?.speculative) job.controller.abort();
-          this.startAnswer(hearing, { audio: event.audio }, false);
+          const tail = event.audio.subarray(Math.min(hearing.transcribedSamples, event.audio.length));
+          this.startAnswer(hearing, this.transcribe(tail), false);
         }
         this.emitPhase();
         return;
@@ -408,8 +428,10 @@ export class VoiceEngine {
     if (t - hearing.lastPartialAt < interval) return;
     hearing.lastPartialAt = t;
     const audio = this.endpointer.utterance();
-    void this.transcribe(audio, true)
-      .then((text) => {
+    const earlier = [...hearing.segmentTexts];
+    void this.transcribe(audio.subarray(Math.min(hearing.transcribedSamples, audio.length)), true)
+      .then(async (tail) => {
+        const text = [...(await Promise.all(earlier)), tail].filter(Boolean).join(' ');
         if (this.hearing === hearing && text) this.emit({ type: 'stt_partial', turn: hearing.turn, t: this.now(), text });
       })
       .catch(() => undefined);
@@ -427,12 +449,14 @@ export class VoiceEngine {
 
   // ── answers ─────────────────────────────────────────────────────────────────────────────────
 
-  private startAnswer(hearing: HearingTurn, input: { audio: Float32Array }, speculative: boolean): void {
+  /** `tail` transcribes the audio after the turn's earlier segments (ending at `tailEndSample`). */
+  private startAnswer(hearing: HearingTurn, tail: Promise<string>, speculative: boolean, tailEndSample?: number): void {
     const job = this.newJob(hearing.turn, speculative);
+    if (tailEndSample !== undefined) job.segment = { text: tail, endSample: tailEndSample };
+    const earlier = [...hearing.segmentTexts];
     void this.runAnswer(job, async () => {
-      const windows = await Promise.all(hearing.windowTexts);
-      const last = await this.transcribe(input.audio, false, job.controller.signal);
-      return [...windows, last].filter(Boolean).join(' ');
+      const texts = await Promise.all([...earlier, tail]);
+      return texts.filter(Boolean).join(' ');
     });
   }
 
