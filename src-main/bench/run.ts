@@ -37,6 +37,8 @@ export interface TurnResult {
   voiceToVoiceMs: number | undefined;
   stagesMs: Record<string, number | undefined>;
   overheadMs: number | undefined;
+  /** Where the overhead went: the gaps between the critical path's links. */
+  overheadGapsMs?: Record<string, number>;
   turnsInClip: number;
 }
 
@@ -129,7 +131,7 @@ export function criticalPathOverhead(
   marks: TurnTrace['marks'],
   pauseAt: number | undefined,
   firstAudioAt: number | undefined,
-): number | undefined {
+): { total: number; gaps: Record<string, number> } | undefined {
   const { llm_request: llmRequest, first_unit_ready: firstUnit, eot_confirmed: eot } = marks;
   if (llmRequest === undefined || firstUnit === undefined || firstAudioAt === undefined) return undefined;
   const last = <T>(list: T[]): T | undefined => list[list.length - 1];
@@ -138,8 +140,14 @@ export function criticalPathOverhead(
   const tts = calls.find((c) => c.stage === 'tts' && c.start >= firstUnit - 0.5);
   if (!stt || !llm || !tts) return undefined;
   const trigger = pauseAt !== undefined && pauseAt <= stt.start + 0.5 ? pauseAt : (eot ?? stt.start);
-  const gaps = [stt.start - trigger, llm.start - stt.end, tts.start - firstUnit, firstAudioAt - tts.end];
-  return gaps.reduce((sum, gap) => sum + Math.max(0, gap), 0);
+  const gaps = {
+    endpoint_to_stt: stt.start - trigger,
+    stt_to_llm: llm.start - stt.end,
+    unit_to_tts: tts.start - firstUnit,
+    tts_to_audio: firstAudioAt - tts.end,
+  };
+  const rounded = Object.fromEntries(Object.entries(gaps).map(([k, v]) => [k, round(Math.max(0, v))]));
+  return { total: Object.values(rounded).reduce((sum, gap) => sum + gap, 0), gaps: rounded };
 }
 
 /**
@@ -214,7 +222,7 @@ async function runPipeline(
       const trace = clipTraces.find((tr) => tr.turn === reply?.turn) ?? clipTraces.at(-1);
       const firstAudioAt = reply?.t;
       const marks = trace?.marks ?? {};
-      const overheadMs = criticalPathOverhead(calls, marks, pauses.get(trace?.turn ?? -1), firstAudioAt);
+      const overhead = criticalPathOverhead(calls, marks, pauses.get(trace?.turn ?? -1), firstAudioAt);
       const result: TurnResult = {
         clip: clip.name,
         run,
@@ -232,7 +240,8 @@ async function runPipeline(
           first_unit: trace?.durations.firstUnit,
           tts_first_audio: trace?.durations.ttsFirstAudio,
         },
-        overheadMs: overheadMs === undefined ? undefined : round(overheadMs),
+        overheadMs: overhead === undefined ? undefined : round(overhead.total),
+        overheadGapsMs: overhead?.gaps,
         turnsInClip: clipTraces.length,
       };
       turns.push(result);

@@ -14,6 +14,7 @@ import type {
 } from './events';
 import type { ConversationJournal } from './journal';
 import type { EngineCommand } from './protocol';
+import { resolveThreads, type ThreadPlan } from './threads';
 import { TurnTracer } from './trace';
 
 /** What the engine needs from each model stage (the stage classes implement these). */
@@ -27,7 +28,7 @@ export interface VadStage extends Stage {
   reset(): void;
 }
 export interface SttStage extends Stage {
-  transcribe(audio: Float32Array, options: { signal?: AbortSignal; partial?: boolean }): Promise<{ text: string }>;
+  transcribe(audio: Float32Array, options: { signal?: AbortSignal; partial?: boolean; threads?: number }): Promise<{ text: string }>;
 }
 export interface LlmStage extends Stage {
   respond(
@@ -39,6 +40,8 @@ export interface LlmStage extends Stage {
   clear(): void | Promise<void>;
 }
 export interface TtsStage extends Stage {
+  /** An inference is running (possibly one that was abandoned: ONNX runs cannot be interrupted). */
+  readonly busy?: boolean;
   synthesize(text: string, options: { signal?: AbortSignal; voice?: string; speed?: number }): Promise<Float32Array>;
 }
 export interface SpeechStages {
@@ -127,12 +130,14 @@ export class VoiceEngine {
   private sttBusy = false;
   private playerAttached = false;
   private readonly tracer: TurnTracer;
+  private readonly threads: ThreadPlan;
   private readonly traces = new Map<number, TurnTrace>();
 
   constructor(private readonly options: VoiceEngineOptions) {
     this.config = options.config;
     this.clock = options.clock ?? (() => performance.now());
     this.mode = this.config.turn.mode;
+    this.threads = resolveThreads(this.config);
     this.input = new AudioInput(this.config.audio);
     this.endpointer = new Endpointer(this.config.vad);
     this.tracer = new TurnTracer((trace) => {
@@ -410,7 +415,10 @@ export class VoiceEngine {
         if (job?.speculative && job.turn === hearing.turn) {
           this.confirm(job);
         } else {
-          if (job?.speculative) job.controller.abort();
+          if (job?.speculative) {
+            job.controller.abort();
+            this.answer = undefined;
+          }
           const tail = event.audio.subarray(Math.min(hearing.transcribedSamples, event.audio.length));
           this.startAnswer(hearing, this.transcribe(tail), false);
         }
@@ -438,10 +446,15 @@ export class VoiceEngine {
   }
 
   private async transcribe(audio: Float32Array, partial = false, signal?: AbortSignal): Promise<string> {
-    const stt = this.requireStages().stt;
+    const { stt, tts } = this.requireStages();
     this.sttBusy = true;
+    // ggml's threads spin-wait: with the cores already busy (an answer generating, or a TTS run
+    // that outlives its cancelled answer) a multi-threaded transcription slows down many times.
+    const generating = this.answer !== undefined && !this.answer.generationDone && !this.answer.finalized;
+    const contended = tts.busy === true || generating;
+    const threads = contended ? Math.max(1, Math.floor(this.threads.stt / 2)) : undefined;
     try {
-      return (await stt.transcribe(audio, { signal, partial })).text.trim();
+      return (await stt.transcribe(audio, { signal, partial, threads })).text.trim();
     } finally {
       this.sttBusy = false;
     }

@@ -32,6 +32,8 @@ export interface SttTranscribeOptions {
   signal?: AbortSignal;
   /** A partial (interim) transcript: only the last 30 s window is transcribed. */
   partial?: boolean;
+  /** Threads for this call (default: the load option), e.g. fewer while another stage computes. */
+  threads?: number;
 }
 
 export interface SttResult {
@@ -481,7 +483,7 @@ export class WhisperStt {
     let tokens = 0;
     for (const w of todo) {
       throwIfAborted(signal);
-      const r = await this.transcribeWindow(w, signal);
+      const r = await this.transcribeWindow(w, signal, options.threads);
       computeMs += r.computeMs;
       tokens += r.tokens;
       if (r.text) texts.push(r.text);
@@ -492,6 +494,7 @@ export class WhisperStt {
   private async transcribeWindow(
     window: Float32Array,
     signal?: AbortSignal,
+    threads = this.options.threads,
   ): Promise<{ text: string; computeMs: number; tokens: number }> {
     const speechMs = window.length / SAMPLES_PER_MS;
     let pcm = window;
@@ -502,7 +505,7 @@ export class WhisperStt {
     const params: Partial<TranscribeParams<'detail', false>> = {
       strategy: 0, // greedy
       best_of: 1,
-      n_threads: this.options.threads,
+      n_threads: threads,
       language: this.options.language,
       temperature: 0,
       temperature_inc: 0,

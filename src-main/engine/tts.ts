@@ -135,6 +135,7 @@ export class KokoroTts {
   readonly modelDir: string;
 
   private queue: Promise<unknown> = Promise.resolve();
+  private inFlight = 0;
   private disposed = false;
   private readonly availableVoices: string[];
 
@@ -230,6 +231,14 @@ export class KokoroTts {
   }
 
   /** 24 kHz mono audio for `text`. Empty text gives an empty array. Calls run one at a time. */
+
+  /**
+   * True while an inference runs, including one whose caller gave up (an ONNX run cannot be
+   * interrupted): other stages use it to avoid oversubscribing the cores.
+   */
+  get busy(): boolean {
+    return this.inFlight > 0;
+  }
   synthesize(text: string, options: SynthesizeOptions = {}): Promise<Float32Array> {
     const { signal } = options;
     if (this.disposed) return Promise.reject(new Error('KokoroTts was disposed'));
@@ -247,7 +256,13 @@ export class KokoroTts {
     const run = this.queue.then(async () => {
       if (signal?.aborted) throw abortError(signal);
       if (this.disposed) throw new Error('KokoroTts was disposed');
-      const { audio } = await this.tts.generate(text, { voice: voice as keyof KokoroTTS['voices'], speed });
+      this.inFlight++;
+      let audio: Float32Array | Float32Array[];
+      try {
+        ({ audio } = await this.tts.generate(text, { voice: voice as keyof KokoroTTS['voices'], speed }));
+      } finally {
+        this.inFlight--;
+      }
       // RawAudio holds one channel as a Float32Array (or per-channel arrays); Kokoro is mono.
       return Array.isArray(audio) ? (audio[0] ?? new Float32Array(0)) : audio;
     });
