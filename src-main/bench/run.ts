@@ -139,9 +139,12 @@ export function criticalPathOverhead(
   const llm = calls.find((c) => c.stage === 'llm' && c.start >= llmRequest - 0.5);
   const tts = calls.find((c) => c.stage === 'tts' && c.start >= firstUnit - 0.5);
   if (!stt || !llm || !tts) return undefined;
-  const trigger = pauseAt !== undefined && pauseAt <= stt.start + 0.5 ? pauseAt : (eot ?? stt.start);
+  // A speculative start is triggered by the pause; otherwise by the end-of-turn confirmation.
+  const trigger = eot !== undefined && stt.start >= eot - 0.5 ? eot : (pauseAt ?? stt.start);
+  const vad = calls.filter((c) => c.stage === 'vad' && c.end > trigger && c.start < stt.start);
   const gaps = {
-    endpoint_to_stt: stt.start - trigger,
+    // The windows still queued for the VAD when the pause was reached are model calls too.
+    endpoint_to_stt: stt.start - trigger - vad.reduce((sum, c) => sum + (Math.min(c.end, stt.start) - Math.max(c.start, trigger)), 0),
     stt_to_llm: llm.start - stt.end,
     unit_to_tts: tts.start - firstUnit,
     tts_to_audio: firstAudioAt - tts.end,

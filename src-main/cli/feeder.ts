@@ -27,7 +27,11 @@ export async function feedAudio(engine: VoiceEngine, samples: Float32Array, opti
       while (engine.inputBacklog > 4) await sleep(1);
     }
     const end = Math.min(samples.length, offset + frame);
-    engine.handle({ type: 'audio', sampleRate: INPUT_SAMPLE_RATE, samples: samples.slice(offset, end) });
+    // A microphone delivers whole frames: the last one is padded with silence, which also keeps
+    // the next clip's frames aligned with the VAD's 32 ms windows.
+    const chunk = new Float32Array(frame);
+    chunk.set(samples.subarray(offset, end));
+    engine.handle({ type: 'audio', sampleRate: INPUT_SAMPLE_RATE, samples: chunk });
     options.onFrame?.(end, engine.now());
   }
 }
