@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { feedAudio } from '../src-main/cli/feeder';
-import type { EngineEvent, TurnTrace } from '../src-main/engine/events';
+import { TRACE_MARKS, type EngineEvent, type TurnTrace } from '../src-main/engine/events';
 import { attachInstantPlayer, clip, concat, disposeStandinStages, play, silence, testEngine } from './engine-helpers';
 
 afterAll(disposeStandinStages);
@@ -22,20 +22,7 @@ const CAUSAL_EDGES: ReadonlyArray<[keyof TurnTrace['marks'], keyof TurnTrace['ma
   ['playback_start', 'turn_done'],
 ];
 
-const ALL_MARKS = [
-  'speech_start',
-  'speech_end',
-  'eot_confirmed',
-  'stt_final',
-  'llm_request',
-  'llm_first_token',
-  'first_unit_ready',
-  'tts_first_audio',
-  'playback_start',
-  'llm_done',
-  'tts_done',
-  'turn_done',
-] as const;
+const ALL_MARKS = TRACE_MARKS;
 
 describe('engine: a full turn on real speech (stand-in models)', () => {
   it('hears jfk.wav, answers with audio, and records every event in causal order', async () => {

@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { cacheDir, sharedPath } from '../dev/shared-data';
+import type { WhisperFileHparams } from '../engine/stt';
 
 /**
  * Stand-in whisper.cpp (legacy ggml) model files: the real header, mel filters and vocabulary of
@@ -15,19 +16,8 @@ import { cacheDir, sharedPath } from '../dev/shared-data';
 
 export type WhisperStandinDims = 'test' | 'tiny.en' | 'base.en';
 
-export interface WhisperHparams {
-  n_vocab: number;
-  n_audio_ctx: number;
-  n_audio_state: number;
-  n_audio_head: number;
-  n_audio_layer: number;
-  n_text_ctx: number;
-  n_text_state: number;
-  n_text_head: number;
-  n_text_layer: number;
-  n_mels: number;
-  ftype: number;
-}
+/** The header's hyper-parameters, as the STT stage reads them. */
+export type WhisperHparams = WhisperFileHparams;
 
 /** Header order in the file, after the magic. */
 export const WHISPER_HPARAM_KEYS: readonly (keyof WhisperHparams)[] = [
