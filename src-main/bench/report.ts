@@ -113,8 +113,22 @@ export function toSvg(json: BenchJson): string {
   const stageEntries = Object.entries(json.stages_ms);
   const v2v = json.turns.filter((t) => t.pipeline === 'streaming' && t.voiceToVoiceMs !== undefined).map((t) => t.voiceToVoiceMs as number);
   const base = json.turns.filter((t) => t.pipeline === 'sequential' && t.voiceToVoiceMs !== undefined).map((t) => t.voiceToVoiceMs as number);
+  // The waterfall gets its own scale (the baseline's seconds would flatten it); the distribution
+  // shows both pipelines on one axis.
+  const waterfallMs = Math.max(1000, json.voice_to_voice_ms.p95 ?? 0, ...Object.values(json.stages_ms).map((q) => q.p50 ?? 0));
   const maxMs = Math.max(1000, ...v2v, ...base, json.voice_to_voice_ms.p95 ?? 0);
-  const x = (ms: number): number => left + (Math.max(0, ms) / maxMs) * (width - left - 60);
+  const span = width - left - 80;
+  let scaleMs = waterfallMs;
+  const x = (ms: number): number => left + (Math.max(0, ms) / scaleMs) * span;
+  const ticks = (y0: number): void => {
+    const raw = scaleMs / 6;
+    const magnitude = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((m) => m >= raw) ?? raw;
+    for (let ms = 0; ms <= scaleMs; ms += step) {
+      parts.push(`<line x1="${x(ms).toFixed(1)}" y1="${y0}" x2="${x(ms).toFixed(1)}" y2="${y0 + 5}" stroke="#64748b"/>`);
+      parts.push(`<text x="${x(ms).toFixed(1)}" y="${y0 + 18}" font-size="10" text-anchor="middle" fill="#64748b">${Math.round(ms)}</text>`);
+    }
+  };
   const parts: string[] = [];
   let y = 40;
   parts.push(`<text x="16" y="24" font-size="15" font-weight="600">Voice-to-voice waterfall, p50 per stage (${json.models}, ${json.clips} clips)</text>`);
@@ -137,7 +151,10 @@ export function toSvg(json: BenchJson): string {
   parts.push(`<text x="16" y="${y + 17}" font-size="12" font-weight="600">voice-to-voice p50</text>`);
   parts.push(`<rect x="${left}" y="${y + 4}" width="${Math.max(1, x(json.voice_to_voice_ms.p50 ?? 0) - left).toFixed(1)}" height="${rowH - 8}" rx="3" fill="#16a34a"/>`);
   parts.push(`<text x="${(x(json.voice_to_voice_ms.p50 ?? 0) + 6).toFixed(1)}" y="${y + 17}" font-size="11">${cell(json.voice_to_voice_ms.p50)} ms</text>`);
-  y += rowH + 24;
+  y += rowH;
+  ticks(y);
+  y += 48;
+  scaleMs = maxMs;
   parts.push(`<text x="16" y="${y}" font-size="15" font-weight="600">Distribution of voice-to-voice (ms)</text>`);
   y += 14;
   const dots = (values: number[], label: string, color: string): void => {
@@ -148,10 +165,7 @@ export function toSvg(json: BenchJson): string {
   };
   dots(v2v, 'streaming (ours)', '#16a34a');
   if (base.length) dots(base, 'sequential baseline', '#dc2626');
-  for (let ms = 0; ms <= maxMs; ms += maxMs > 4000 ? 1000 : 250) {
-    parts.push(`<line x1="${x(ms).toFixed(1)}" y1="${y}" x2="${x(ms).toFixed(1)}" y2="${y + 5}" stroke="#64748b"/>`);
-    parts.push(`<text x="${x(ms).toFixed(1)}" y="${y + 18}" font-size="10" text-anchor="middle" fill="#64748b">${ms}</text>`);
-  }
+  ticks(y);
   y += 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="system-ui, sans-serif">\n<rect width="100%" height="100%" fill="#ffffff"/>\n${parts.join('\n')}\n</svg>\n`;
 }
