@@ -3,6 +3,7 @@ import type { EngineCommand } from '../engine/protocol';
 import type { EngineEvent } from '../engine/events';
 import type { EngineInit } from '../engine/host/init';
 import type { EngineLink, HostEvent, HostNotice } from '../engine/host/types';
+import { ENGINE_MALLOC_ENV } from '../engine/host/malloc-env';
 
 export interface UtilityEngineHostOptions {
   /** Absolute path of the built worker entry (out/main/worker.js, next to index.js). */
@@ -104,7 +105,7 @@ export class UtilityEngineHost implements EngineLink {
   private spawn(): void {
     const init = this.options.init();
     const child = utilityProcess.fork(this.options.workerPath, [], {
-      env: { ...process.env, MURMUR_ENGINE_INIT: JSON.stringify(init) },
+      env: { ...process.env, ...ENGINE_MALLOC_ENV, MURMUR_ENGINE_INIT: JSON.stringify(init) },
       serviceName: 'Murmur speech engine',
       stdio: 'inherit',
     });

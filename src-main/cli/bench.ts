@@ -11,8 +11,11 @@ import { parseArgs } from 'node:util';
 import { runBench } from '../bench/run';
 import { toJson, toMarkdown, toSvg } from '../bench/report';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
+import { rerunWithEngineMallocEnv } from '../engine/host/malloc-env';
 
 async function main(): Promise<number> {
+  const rerun = rerunWithEngineMallocEnv();
+  if (rerun !== undefined) return rerun;
   const { values } = parseArgs({
     options: {
       ...ENGINE_FLAG_OPTIONS,

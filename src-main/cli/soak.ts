@@ -14,6 +14,7 @@ import { loadStages, resolveModelPaths } from '../engine/runtime';
 import { percentile } from '../engine/trace';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { feedAudio, waitIdle } from './feeder';
+import { rerunWithEngineMallocEnv } from '../engine/host/malloc-env';
 
 interface Sample {
   turn: number;
@@ -39,6 +40,8 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 async function main(): Promise<number> {
+  const rerun = rerunWithEngineMallocEnv();
+  if (rerun !== undefined) return rerun;
   const { values } = parseArgs({
     options: {
       ...ENGINE_FLAG_OPTIONS,

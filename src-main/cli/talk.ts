@@ -12,6 +12,7 @@ import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../engine/
 import { createEngine } from '../engine/runtime';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { feedAudio, waitIdle } from './feeder';
+import { rerunWithEngineMallocEnv } from '../engine/host/malloc-env';
 
 const USAGE = `usage: npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast]
        [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts]`;
@@ -28,6 +29,8 @@ interface TurnRecord {
 }
 
 async function main(): Promise<number> {
+  const rerun = rerunWithEngineMallocEnv();
+  if (rerun !== undefined) return rerun;
   const { values } = parseArgs({
     options: {
       ...ENGINE_FLAG_OPTIONS,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineCommand } from '../protocol';
 import type { EngineEvent } from '../events';
 import type { EngineInit } from './init';
+import { ENGINE_MALLOC_ENV } from './malloc-env';
 import type { EngineLink, HostEvent } from './types';
 
 export interface EngineProcessOptions {
@@ -106,7 +107,7 @@ export class EngineProcess implements EngineLink {
       execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, MURMUR_ENGINE_INIT: JSON.stringify(this.options.init) },
+      env: { ...process.env, ...ENGINE_MALLOC_ENV, MURMUR_ENGINE_INIT: JSON.stringify(this.options.init) },
     });
     this.child = child;
     child.on('message', (message: WorkerMessage) => {
