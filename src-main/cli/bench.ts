@@ -11,11 +11,9 @@ import { parseArgs } from 'node:util';
 import { runBench } from '../bench/run';
 import { toJson, toMarkdown, toSvg } from '../bench/report';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
-import { rerunWithEngineMallocEnv } from '../engine/host/malloc-env';
+import { runEngineCli } from './run-engine-cli';
 
 async function main(): Promise<number> {
-  const rerun = rerunWithEngineMallocEnv();
-  if (rerun !== undefined) return rerun;
   const { values } = parseArgs({
     options: {
       ...ENGINE_FLAG_OPTIONS,
@@ -59,10 +57,4 @@ async function main(): Promise<number> {
   return json.voice_to_voice_ms.p50 === null ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runEngineCli('bench', main);

@@ -14,7 +14,7 @@ import { loadStages, resolveModelPaths } from '../engine/runtime';
 import { percentile } from '../engine/trace';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { feedAudio, waitIdle } from './feeder';
-import { rerunWithEngineMallocEnv } from '../engine/host/malloc-env';
+import { runEngineCli } from './run-engine-cli';
 
 interface Sample {
   turn: number;
@@ -40,8 +40,6 @@ const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 async function main(): Promise<number> {
-  const rerun = rerunWithEngineMallocEnv();
-  if (rerun !== undefined) return rerun;
   const { values } = parseArgs({
     options: {
       ...ENGINE_FLAG_OPTIONS,
@@ -125,10 +123,4 @@ async function main(): Promise<number> {
 
 const growth = (from: number, to: number): number => Math.round(((to - from) / from) * 1000) / 10;
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`soak: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runEngineCli('soak', main);

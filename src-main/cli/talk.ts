@@ -12,7 +12,7 @@ import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../engine/
 import { createEngine } from '../engine/runtime';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { feedAudio, waitIdle } from './feeder';
-import { rerunWithEngineMallocEnv } from '../engine/host/malloc-env';
+import { runEngineCli } from './run-engine-cli';
 
 const USAGE = `usage: npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast]
        [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts]`;
@@ -29,8 +29,6 @@ interface TurnRecord {
 }
 
 async function main(): Promise<number> {
-  const rerun = rerunWithEngineMallocEnv();
-  if (rerun !== undefined) return rerun;
   const { values } = parseArgs({
     options: {
       ...ENGINE_FLAG_OPTIONS,
@@ -186,10 +184,4 @@ export function formatTurn(trace: TurnTrace, audioSamples: number): string {
 
 const fmt = (ms: number | undefined): string => (ms === undefined ? '—' : `${Math.round(ms)} ms`);
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`talk: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runEngineCli('talk', main);

@@ -118,7 +118,7 @@ export class VoiceEngine {
   private pumping = false;
   private pumpRun: Promise<void> | undefined;
   private lastLevelAt = -Infinity;
-  private reportedDrops = 0;
+  private droppedFrames = 0;
 
   private mode: ListenMode;
   private muted = false;
@@ -276,10 +276,9 @@ export class VoiceEngine {
     }
     this.arrivals.push({ inputMs: this.input.clockMs, t });
     if (this.arrivals.length > 512) this.arrivals.splice(0, this.arrivals.length - 512);
-    const stats = this.input.stats();
-    if (stats.framesDropped > this.reportedDrops) {
-      this.emit({ type: 'input_dropped', t, dropped: stats.framesDropped - this.reportedDrops, total: stats.framesDropped });
-      this.reportedDrops = stats.framesDropped;
+    if (result.dropped > 0) {
+      this.droppedFrames += result.dropped;
+      this.emit({ type: 'input_dropped', t, dropped: result.dropped, total: this.droppedFrames });
     }
     void this.pump();
   }
