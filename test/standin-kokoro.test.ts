@@ -11,7 +11,7 @@ import {
   ensureKokoroStandin,
   KOKORO_STANDIN_SAMPLES_PER_TOKEN as SAMPLES_PER_TOKEN,
   writeKokoroStandin,
-} from '../src-main/standins/kokoro-onnx';
+} from '../src-main/dev/standins/kokoro-onnx';
 
 describe('Kokoro-82M ONNX stand-in', () => {
   let dir: string;

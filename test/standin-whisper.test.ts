@@ -11,7 +11,7 @@ import {
   WHISPER_STANDIN_SHAPES,
   whisperTensorList,
   writeWhisperStandin,
-} from '../src-main/standins/whisper-ggml';
+} from '../src-main/dev/standins/whisper-ggml';
 
 const work = mkdtempSync(path.join(tmpdir(), 'murmur-whisper-standin-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -12,7 +12,7 @@ import {
   validateWhisperModelFile,
   WhisperStt,
 } from '../src-main/engine/stt';
-import { ensureWhisperStandin } from '../src-main/standins/whisper-ggml';
+import { ensureWhisperStandin } from '../src-main/dev/standins/whisper-ggml';
 
 /** 16-bit PCM 16 kHz mono WAV → Float32 in [-1, 1]. */
 function readSpeech(name: string): Float32Array {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPath } from '../src-main/dev/shared-data';
 import { KokoroTts } from '../src-main/engine/tts';
 import { defaultVadModelPath } from '../src-main/engine/vad';
-import { ensureKokoroStandin } from '../src-main/standins/kokoro-onnx';
+import { ensureKokoroStandin } from '../src-main/dev/standins/kokoro-onnx';
 
 function assertAudio(samples: Float32Array): void {
   expect(samples).toBeInstanceOf(Float32Array);

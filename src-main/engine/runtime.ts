@@ -32,7 +32,7 @@ export async function resolveModelPaths(config: EngineConfig, modelSet: ModelSet
   if (modelSet === 'default') {
     base = await defaultModelPaths(userModelsDir, explicit);
   } else {
-    const { standinModelPaths } = await import('../standins/index');
+    const { standinModelPaths } = await import('../dev/standins/index');
     base = await standinModelPaths(modelSet);
   }
   return { stt: explicit.stt || base.stt, llm: explicit.llm || base.llm, tts: explicit.tts || base.tts };
@@ -63,7 +63,7 @@ async function defaultModelPaths(userModelsDir: string | undefined, explicit: Mo
 export async function loadStages(config: EngineConfig, paths: ModelPaths, modelSet?: ModelSetName): Promise<SpeechStages> {
   const stages = await loadModelStages(config, paths);
   if (modelSet !== 'standin-real') return stages;
-  const { withRealisticText } = await import('../standins/text-adapters');
+  const { withRealisticText } = await import('../dev/standins/text-adapters');
   return withRealisticText(stages);
 }
 

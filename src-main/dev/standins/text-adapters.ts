@@ -1,4 +1,4 @@
-import type { LlmStage, SpeechStages, SttStage } from '../engine/engine';
+import type { LlmStage, SpeechStages, SttStage } from '../../engine/engine';
 
 /**
  * Stand-in models spend the real compute but say nothing meaningful: the whisper stand-in repeats

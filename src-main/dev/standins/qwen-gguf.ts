@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, sharedPath } from '../dev/shared-data';
+import { cacheDir, sharedPath } from '../shared-data';
 
 /**
  * The Qwen2.5-0.5B-Instruct-shaped stand-in GGUF (Q8_0, qwen2 architecture, 494 M params, ChatML

@@ -3,8 +3,8 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { cacheDir, sharedPath } from '../dev/shared-data';
-import type { WhisperFileHparams } from '../engine/stt';
+import { cacheDir, sharedPath } from '../shared-data';
+import type { WhisperFileHparams } from '../../engine/stt';
 
 /**
  * Stand-in whisper.cpp (legacy ggml) model files: the real header, mel filters and vocabulary of

@@ -1,5 +1,5 @@
-import { sharedPath } from '../dev/shared-data';
-import type { ModelPaths } from '../engine/runtime';
+import { sharedPath } from '../shared-data';
+import type { ModelPaths } from '../../engine/runtime';
 import { ensureKokoroStandin } from './kokoro-onnx';
 import { ensureQwenStandin } from './qwen-gguf';
 import { ensureWhisperStandin } from './whisper-ggml';

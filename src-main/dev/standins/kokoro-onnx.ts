@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cacheDir, sharedPath } from '../dev/shared-data';
+import { cacheDir, sharedPath } from '../shared-data';
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor } from './onnx-writer';
 
 /**
