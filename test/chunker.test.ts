@@ -34,6 +34,9 @@ function chunk(pieces: string[], options?: SpeechChunkerOptions): string[] {
   return units;
 }
 
+/** The chunker's settings before the first-unit word cap (these cases test sentences and clauses). */
+const CLAUSES: SpeechChunkerOptions = { firstUnitMinWords: 3, firstUnitMaxWords: 0, maxUnitChars: 220 };
+
 const CASES: Array<{ text: string; units: string[]; options?: SpeechChunkerOptions }> = [
   {
     text: 'Dr. Smith arrived at 3.5 p.m. today. Then he left.',
@@ -42,7 +45,7 @@ const CASES: Array<{ text: string; units: string[]; options?: SpeechChunkerOptio
   { text: 'It costs $4.99, e.g. cheap.', units: ['It costs $4.99,', 'e.g. cheap.'] },
   {
     text: 'Visit https://example.com/a.b for more. Thanks!',
-    units: ['Visit https://example.com/a.b for more.', 'Thanks!'],
+    units: ['Visit example dot com for more.', 'Thanks!'],
   },
   { text: 'Well, I think so. Yes!', units: ['Well, I think so.', 'Yes!'] },
   { text: '**Bold** text with `code` and 🎉 emoji.', units: ['Bold text with code and emoji.'] },
@@ -60,7 +63,7 @@ const CASES: Array<{ text: string; units: string[]; options?: SpeechChunkerOptio
   { text: 'Apples, pears, etc. Then we eat.', units: ['Apples, pears, etc.', 'Then we eat.'] },
   {
     text: 'Email bob@example.com today. I was thinking... maybe not. Hmm... Let me check.',
-    units: ['Email bob@example.com today.', 'I was thinking... maybe not.', 'Hmm...', 'Let me check.'],
+    units: ['Email bob at example dot com today.', 'I was thinking... maybe not.', 'Hmm...', 'Let me check.'],
   },
   { text: 'Really?! Yes. Okay…', units: ['Really?!', 'Yes.', 'Okay…'] },
   { text: 'He said "Stop." Then he left.', units: ['He said "Stop."', 'Then he left.'] },
@@ -77,14 +80,14 @@ const CASES: Array<{ text: string; units: string[]; options?: SpeechChunkerOptio
   { text: 'J. K. Rowling wrote it. Done.', units: ['J. K. Rowling wrote it.', 'Done.'] },
   {
     text: 'one two three four five six seven eight nine ten eleven twelve',
-    options: { maxUnitChars: 40 },
+    options: { ...CLAUSES, maxUnitChars: 40 },
     units: ['one two three four five six seven eight', 'nine ten eleven twelve'],
   },
   { text: '   \n\n🎉🎉\n', units: [] },
 ];
 
 describe('SpeechChunker', () => {
-  for (const { text, units, options } of CASES) {
+  for (const { text, units, options = CLAUSES } of CASES) {
     it(`chunks ${JSON.stringify(text.slice(0, 50))} the same whatever the token split`, () => {
       expect(chunk([text], options)).toEqual(units);
       expect(chunk(Array.from(text), options)).toEqual(units);
@@ -95,18 +98,20 @@ describe('SpeechChunker', () => {
   }
 
   it('emits the first unit as soon as its clause boundary is known', () => {
-    const chunker = new SpeechChunker();
+    const chunker = new SpeechChunker(CLAUSES);
     expect(chunker.push('Sure, here is')).toEqual([]);
     expect(chunker.push(' what I found:')).toEqual([]);
     expect(chunker.push(' the')).toEqual(['Sure, here is what I found:']);
     // Later units wait for whole sentences, not clauses.
     expect(chunker.push(' answer, I think, is 42.')).toEqual([]);
-    expect(chunker.push(' Bye')).toEqual(['the answer, I think, is 42.']);
-    expect(chunker.flush()).toEqual(['Bye']);
+    // After a number the next word decides ("der 3. Juli"), so it waits for the whole word.
+    expect(chunker.push(' Bye')).toEqual([]);
+    expect(chunker.push(' now')).toEqual(['the answer, I think, is 42.']);
+    expect(chunker.flush()).toEqual(['Bye now']);
   });
 
   it('does not decide a sentence end before the next character arrives', () => {
-    const chunker = new SpeechChunker({ firstUnitMinWords: 10 });
+    const chunker = new SpeechChunker({ firstUnitMinWords: 10, firstUnitMaxWords: 0 });
     expect(chunker.push('It is 3.')).toEqual([]);
     expect(chunker.push('5')).toEqual([]);
     expect(chunker.push(' p.m. ')).toEqual([]);
@@ -116,7 +121,7 @@ describe('SpeechChunker', () => {
   });
 
   it('respects firstUnitMinWords and starts over after flush', () => {
-    const chunker = new SpeechChunker({ firstUnitMinWords: 1 });
+    const chunker = new SpeechChunker({ firstUnitMinWords: 1, firstUnitMaxWords: 0 });
     expect(chunker.push('Yes, of course, friend. ')).toEqual(['Yes,']);
     expect(chunker.flush()).toEqual(['of course, friend.']);
     expect(chunker.push('No, thanks. ')).toEqual(['No,']);
@@ -126,7 +131,7 @@ describe('SpeechChunker', () => {
 
   it('hard-cuts a long unit at the last space, never inside a number', () => {
     const text = `${'word '.repeat(60)}costs 1,234.56 dollars`;
-    const units = chunk(Array.from(text), { maxUnitChars: 50 });
+    const units = chunk(Array.from(text), { ...CLAUSES, maxUnitChars: 50 });
     for (const unit of units) expect(unit.length).toBeLessThanOrEqual(50);
     expect(units.join(' ')).toBe(text.replace(/\s+/g, ' ').trim());
     expect(units.some((u) => u.includes('1,234.56'))).toBe(true);

@@ -1,11 +1,23 @@
+import { decodeHTML } from 'entities';
+import {
+  AMBIGUOUS_ABBREVIATIONS,
+  BEFORE_NUMBER_ABBREVIATIONS,
+  EXCLAMATION_NAMES,
+  MONTH_NAMES,
+  NEVER_FINAL_ABBREVIATIONS,
+  PHRASE_INTERNAL_WORDS,
+  SENTENCE_STARTER_WORDS,
+} from './text/sentence-data';
+
 /**
  * Token stream → speakable units for TTS.
  *
- * The first unit is cut early, at the first clause boundary after `firstUnitMinWords` words, so
- * the first audio starts sooner; later units are whole sentences. A sentence end is only known
- * once the next non-space character arrives (". T" ends a sentence, ". t" and ".5" do not), so a
- * candidate at the end of the buffer waits for more text. The result is therefore the same however
- * the text is split into tokens.
+ * The first unit is cut early so the first audio starts sooner: at the first clause boundary
+ * after `firstUnitMinWords` words, or after `firstUnitMaxWords` words where the phrase can end
+ * (never after a function word, inside a name or a number, or after an abbreviation). Later units
+ * are whole sentences. A sentence end is only known once the following text arrives (". T" ends a
+ * sentence, ". t", ".5" and "U.S. Army" do not), so a candidate at the end of the buffer waits for
+ * more text. The result is therefore the same however the text is split into tokens.
  */
 
 export interface SpeechChunkerOptions {
@@ -14,26 +26,44 @@ export interface SpeechChunkerOptions {
   /** A unit without any boundary is cut at the last space before this many characters. */
   maxUnitChars?: number;
   /**
-   * The first unit is cut after this many words even without punctuation: its synthesis time is
-   * on the critical path and grows with its length (0 = no limit).
+   * The first unit is cut after this many words even without punctuation, at the first word
+   * where a spoken phrase can end: its synthesis time is on the critical path and grows with its
+   * length (0 = no limit).
    */
   firstUnitMaxWords?: number;
 }
 
-const SENTENCE_TERMINATORS = new Set(['.', '!', '?', '…']);
+/**
+ * The defaults the app ships (the engine config's `chunker` section takes them from here). Chosen
+ * on the real chat replies with `npx tsx src-main/dev/first-unit-stats.ts` (docs/PERFORMANCE.md).
+ */
+export const DEFAULT_CHUNKER_OPTIONS: Readonly<Required<SpeechChunkerOptions>> = Object.freeze({
+  firstUnitMinWords: 1,
+  firstUnitMaxWords: 3,
+  maxUnitChars: 160,
+});
+
+/** How a unit was ended (for the first-unit statistics). */
+export type CutKind = 'sentence' | 'clause' | 'line' | 'word-cap' | 'length' | 'end';
+
+const SENTENCE_TERMINATORS = new Set(['.', '!', '?', '…', '؟']);
+/** Terminators of scripts written without a space after the sentence (CJK, Devanagari). */
+const UNSPACED_TERMINATORS = new Set(['。', '！', '？', '｡', '।', '॥']);
 /** Characters that may follow a terminator and still belong to the sentence: quotes, brackets, markdown. */
-const CLOSERS = new Set(['"', "'", '”', '’', ')', ']', '}', '*', '_', '`', '»']);
+const CLOSERS = new Set(['"', "'", '”', '’', ')', ']', '}', '*', '_', '`', '»', '」', '』', '）', '】', '〉', '》', '〕']);
 const CLAUSE_PUNCTUATION = new Set([',', ';', ':']);
-/** Abbreviations after which a period never ends the sentence (they precede more words). */
-const NON_TERMINAL_ABBREVIATIONS = new Set([
-  'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'vs', 'e.g', 'i.e', 'approx', 'fig', 'cf', 'al',
-]);
+const UNSPACED_CLAUSE_PUNCTUATION = new Set(['，', '、', '；', '：']);
+/** A chess move in algebraic notation ("3. Nc3", "12. O-O"): the number before it is a move number. */
+const CHESS_MOVE = /^(?:[KQRBN][a-h]?[1-8]?x?[a-h][1-8]|[a-h](?:x[a-h])?[1-8](?:=[QRBN])?|O-O(?:-O)?)[+#!?]*$/;
+/** "U.S", "e.g", "p.m", "Ph.D", "EE.UU" (the final period is not part of the word). */
+const INITIALISM = /^(?:\p{L}{1,4}\.)+\p{L}{1,4}$/u;
 
 interface Cut {
   /** The unit is buffer[0, end). */
   end: number;
   /** The next unit starts here. */
   next: number;
+  kind: CutKind;
 }
 
 type ScanResult = Cut | 'wait' | null;
@@ -45,11 +75,13 @@ export class SpeechChunker {
   private buffer = '';
   private emitted = 0;
   private inCodeFence = false;
+  private firstCut: CutKind | undefined;
 
   constructor(options: SpeechChunkerOptions = {}) {
-    this.firstUnitMinWords = Math.max(1, options.firstUnitMinWords ?? 3);
-    this.maxUnitChars = Math.max(8, options.maxUnitChars ?? 220);
-    this.firstUnitMaxWords = Math.max(0, options.firstUnitMaxWords ?? 0);
+    const settings = { ...DEFAULT_CHUNKER_OPTIONS, ...definedOnly(options) };
+    this.firstUnitMinWords = Math.max(1, settings.firstUnitMinWords);
+    this.maxUnitChars = Math.max(8, settings.maxUnitChars);
+    this.firstUnitMaxWords = Math.max(0, settings.firstUnitMaxWords);
   }
 
   /** Adds generated text; returns the units completed by it (cleaned, non-empty). */
@@ -63,18 +95,27 @@ export class SpeechChunker {
     const units = this.drain(true);
     const rest = this.buffer;
     this.buffer = '';
-    const last = this.accept(rest);
+    const last = this.accept(rest, 'end');
     if (last) units.push(last);
-    this.emitted = 0;
-    this.inCodeFence = false;
+    this.startOver();
     return units;
   }
 
   /** Drops buffered text without emitting it (e.g. on barge-in). */
   reset(): void {
+    this.startOver();
+    this.firstCut = undefined;
+  }
+
+  private startOver(): void {
     this.buffer = '';
     this.emitted = 0;
     this.inCodeFence = false;
+  }
+
+  /** How the first unit of the latest answer was ended (undefined before one is emitted). */
+  get firstUnitCut(): CutKind | undefined {
+    return this.firstCut;
   }
 
   private drain(final: boolean): string[] {
@@ -83,7 +124,7 @@ export class SpeechChunker {
       this.buffer = this.buffer.replace(/^[ \t\r\f\v]+/, '');
       const cut = this.findCut(final);
       if (!cut) break;
-      const unit = this.accept(this.buffer.slice(0, cut.end));
+      const unit = this.accept(this.buffer.slice(0, cut.end), cut.kind);
       this.buffer = this.buffer.slice(cut.next);
       if (unit) units.push(unit);
     }
@@ -91,7 +132,7 @@ export class SpeechChunker {
   }
 
   /** Cleans a raw unit, tracking code fences (code is not spoken); returns '' for nothing to say. */
-  private accept(raw: string): string {
+  private accept(raw: string, kind: CutKind): string {
     const trimmed = raw.trim();
     if (trimmed.startsWith('```')) {
       // A fence line opens or closes a code block; a one-line ```code``` closes itself.
@@ -101,7 +142,10 @@ export class SpeechChunker {
     }
     if (this.inCodeFence) return '';
     const text = cleanForSpeech(raw);
-    if (text) this.emitted++;
+    if (text) {
+      if (this.emitted === 0) this.firstCut = kind;
+      this.emitted++;
+    }
     return text;
   }
 
@@ -109,19 +153,25 @@ export class SpeechChunker {
     const buf = this.buffer;
     const first = this.emitted === 0;
     const limit = this.maxUnitChars;
+    const wordCap = first && this.firstUnitMaxWords > 0 ? Math.max(this.firstUnitMaxWords, this.firstUnitMinWords) : 0;
+    let words = 0;
     for (let i = 0; i < buf.length && i < limit; i++) {
       const result = this.boundaryAt(buf, i, final, first);
       if (result === 'wait') return null;
       if (result) return result;
-    }
-    if (first && this.firstUnitMaxWords > 0) {
-      const cut = cutAfterWords(buf, Math.max(this.firstUnitMaxWords, this.firstUnitMinWords));
-      if (cut !== undefined) return { end: cut, next: cut };
+      if (wordCap > 0 && i > 0 && isSpace(buf[i] as string) && !isSpace(buf[i - 1] as string)) {
+        if (/[\p{L}\p{N}]/u.test(wordBefore(buf, i))) words++;
+        if (words >= wordCap) {
+          const cap = phraseEndAt(buf, i, final);
+          if (cap === 'wait') return null;
+          if (cap) return cap;
+        }
+      }
     }
     if (buf.length > limit) {
       const space = buf.lastIndexOf(' ', limit);
       const end = space > 0 ? space : limit;
-      return { end, next: end };
+      return { end, next: end, kind: 'length' };
     }
     return null;
   }
@@ -129,65 +179,136 @@ export class SpeechChunker {
   /** Is there a unit boundary at buf[i]? 'wait' when it depends on text not yet received. */
   private boundaryAt(buf: string, i: number, final: boolean, first: boolean): ScanResult {
     const ch = buf[i] as string;
-    if (ch === '\n') return { end: i, next: i + 1 };
+    if (ch === '\n') return { end: i, next: i + 1, kind: 'line' };
 
-    if (SENTENCE_TERMINATORS.has(ch)) {
-      // Only the last terminator of a run ("...", "?!") decides.
-      if (i + 1 < buf.length && SENTENCE_TERMINATORS.has(buf[i + 1] as string)) return null;
+    if (SENTENCE_TERMINATORS.has(ch) || UNSPACED_TERMINATORS.has(ch)) {
+      // Only the last terminator of a run ("...", "?!", "！？") decides.
+      const after = buf[i + 1];
+      if (after !== undefined && (SENTENCE_TERMINATORS.has(after) || UNSPACED_TERMINATORS.has(after))) return null;
+      if (UNSPACED_TERMINATORS.has(ch)) return unspacedEnd(buf, i + 1, final, 'sentence');
       let runStart = i;
       while (runStart > 0 && SENTENCE_TERMINATORS.has(buf[runStart - 1] as string)) runStart--;
-      return this.sentenceEnd(buf, runStart, i + 1, final);
+      return sentenceEnd(buf, runStart, i + 1, final);
     }
 
     if (first) {
-      const clause = this.clauseEnd(buf, i, final);
+      const clause = clauseEnd(buf, i, final);
       if (clause === 'wait') return clause;
       if (clause && countWords(buf.slice(0, clause.end)) >= this.firstUnitMinWords) return clause;
     }
     return null;
   }
+}
 
-  private sentenceEnd(buf: string, runStart: number, runEnd: number, final: boolean): ScanResult {
-    let k = runEnd;
+/** Options without undefined entries, so spreading them over the defaults keeps the defaults. */
+function definedOnly(options: SpeechChunkerOptions): SpeechChunkerOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as SpeechChunkerOptions;
+}
+
+/** End after an unspaced terminator or clause mark and the closers that follow it. */
+function unspacedEnd(buf: string, from: number, final: boolean, kind: CutKind): ScanResult {
+  let k = from;
+  while (k < buf.length && CLOSERS.has(buf[k] as string)) k++;
+  if (k === buf.length && !final) return 'wait';
+  return { end: k, next: k, kind };
+}
+
+function sentenceEnd(buf: string, runStart: number, runEnd: number, final: boolean): ScanResult {
+  let k = runEnd;
+  while (k < buf.length && CLOSERS.has(buf[k] as string)) k++;
+  if (k === buf.length) return final ? { end: k, next: k, kind: 'sentence' } : 'wait';
+  if (!isSpace(buf[k] as string)) return null; // "3.5", "example.com", "e.g", "?q=1"
+  let m = k;
+  while (m < buf.length && isSpace(buf[m] as string) && buf[m] !== '\n') m++;
+  if (m === buf.length) return final ? { end: k, next: m, kind: 'sentence' } : 'wait';
+  const cut: Cut = { end: k, next: m, kind: 'sentence' };
+  if (buf[m] === '\n') return cut;
+  // "p.m. today", "U.S. policy", "wait... maybe", "Yahoo! sports", 'asked "done?" before'
+  if (isLowerCase(buf[m] as string)) return null;
+
+  const run = buf.slice(runStart, runEnd);
+  const wordStart = wordStartBefore(buf, runStart);
+  const word = buf.slice(wordStart, runStart).replace(/^[^\p{L}\p{N}]+/u, '');
+  const lower = word.toLowerCase();
+  if (run.includes('!') || run.includes('?')) {
+    return EXCLAMATION_NAMES.has(lower) ? endsBeforeStarter(buf, m, final, cut) : cut;
+  }
+  if (run !== '.') return cut; // "Hmm... Let me", "Okay…"
+
+  if (/^\p{Lu}$/u.test(word)) return endsBeforeStarter(buf, m, final, cut); // an initial: "J. K. Rowling", "A. Karpov"
+  if (NEVER_FINAL_ABBREVIATIONS.has(lower)) return null;
+  if (BEFORE_NUMBER_ABBREVIATIONS.has(lower) && /\p{N}/u.test(buf[m] as string)) return null; // "No. 5", "Jan. 12"
+  if (/^\p{N}+$/u.test(word)) {
+    if (wordStart === 0) return null; // a numbered list item: "1. First"
+    const next = nextWord(buf, m, final);
+    if (next === 'wait') return next;
+    // An ordinal ("der 3. Juli") or a chess move number ("3. Nc3").
+    return MONTH_NAMES.has(bareWord(next).toLowerCase()) || CHESS_MOVE.test(next.replace(/[,;:.]+$/, '')) ? null : cut;
+  }
+  if (AMBIGUOUS_ABBREVIATIONS.has(lower) || INITIALISM.test(word)) return endsBeforeStarter(buf, m, final, cut);
+  return cut;
+}
+
+/** An ambiguous sentence end ("etc.", "U.S.", "p.m.", "A.") is one when the next word usually starts a sentence. */
+function endsBeforeStarter(buf: string, m: number, final: boolean, cut: Cut): ScanResult {
+  const next = nextWord(buf, m, final);
+  if (next === 'wait') return next;
+  return SENTENCE_STARTER_WORDS.has(bareWord(next).toLowerCase()) ? cut : null;
+}
+
+/** The whitespace-delimited word starting at `m`, or 'wait' while it may still grow. */
+function nextWord(buf: string, m: number, final: boolean): string | 'wait' {
+  let end = m;
+  while (end < buf.length && !isSpace(buf[end] as string)) end++;
+  if (end === buf.length && !final) return 'wait';
+  return buf.slice(m, end);
+}
+
+/** A word without surrounding quotes, brackets and punctuation ("“The" → "The", "it's," → "it's"). */
+function bareWord(word: string): string {
+  return word.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+}
+
+/** Clause boundaries for the first unit: ", " "; " ": " "—" " – " " - " and "，、；：". */
+function clauseEnd(buf: string, i: number, final: boolean): ScanResult {
+  const ch = buf[i] as string;
+  if (CLAUSE_PUNCTUATION.has(ch)) {
+    let k = i + 1;
     while (k < buf.length && CLOSERS.has(buf[k] as string)) k++;
-    if (k === buf.length) return final ? { end: k, next: k } : 'wait';
-    if (!isSpace(buf[k] as string)) return null; // "3.5", "example.com", "e.g", "?q=1"
-    let m = k;
-    while (m < buf.length && isSpace(buf[m] as string) && buf[m] !== '\n') m++;
-    if (m === buf.length) return final ? { end: k, next: m } : 'wait';
-    if (buf[m] === '\n') return { end: k, next: m };
-
-    const run = buf.slice(runStart, runEnd);
-    if (run.includes('!') || run.includes('?')) return { end: k, next: m };
-    const nextChar = buf[m] as string;
-    if (isLowerCase(nextChar)) return null; // "p.m. today", "U.S. policy", "wait... maybe"
-    if (run === '.') {
-      const word = wordBefore(buf, runStart);
-      const bare = word.replace(/^[^\p{L}\p{N}]+/u, '');
-      if (NON_TERMINAL_ABBREVIATIONS.has(bare.toLowerCase())) return null;
-      if (/^\p{Lu}$/u.test(bare)) return null; // an initial: "J. K. Rowling"
-      if (/^\d+$/.test(word) && runStart === word.length) return null; // a numbered list item: "1. First"
-    }
-    return { end: k, next: m };
+    if (k === buf.length) return final ? null : 'wait';
+    return isSpace(buf[k] as string) ? { end: k, next: k, kind: 'clause' } : null; // not "1,000", "10:30", "https:"
   }
-
-  /** Clause boundaries for the first unit: ", " "; " ": " "—" " – " " - ". */
-  private clauseEnd(buf: string, i: number, final: boolean): ScanResult {
-    const ch = buf[i] as string;
-    if (CLAUSE_PUNCTUATION.has(ch)) {
-      let k = i + 1;
-      while (k < buf.length && CLOSERS.has(buf[k] as string)) k++;
-      if (k === buf.length) return final ? null : 'wait';
-      return isSpace(buf[k] as string) ? { end: k, next: k } : null; // not "1,000", "10:30", "https:"
-    }
-    if (ch === '—') return { end: i + 1, next: i + 1 };
-    if (ch === '–' || ch === '-') {
-      if (i === 0 || buf[i - 1] !== ' ') return null; // "10–20", "well-known"
-      if (i + 1 === buf.length) return final ? null : 'wait';
-      return buf[i + 1] === ' ' ? { end: i + 1, next: i + 1 } : null;
-    }
-    return null;
+  if (UNSPACED_CLAUSE_PUNCTUATION.has(ch)) return unspacedEnd(buf, i + 1, final, 'clause');
+  if (ch === '—') return { end: i + 1, next: i + 1, kind: 'clause' };
+  if (ch === '–' || ch === '-') {
+    if (i === 0 || buf[i - 1] !== ' ') return null; // "10–20", "well-known"
+    if (i + 1 === buf.length) return final ? null : 'wait';
+    return buf[i + 1] === ' ' ? { end: i + 1, next: i + 1, kind: 'clause' } : null;
   }
+  return null;
+}
+
+/**
+ * A word-cap cut at the whitespace buf[i] after a word: only where a spoken phrase can end. Not
+ * after a function word ("the", "of", "is"), a contraction ("it's"), a title or abbreviation
+ * ("Dr", "U.S."), a number ("3 | p.m."), inside a name ("New | York") or before a number or
+ * punctuation. null: not here, try the next word.
+ */
+function phraseEndAt(buf: string, i: number, final: boolean): ScanResult {
+  let m = i;
+  while (m < buf.length && isSpace(buf[m] as string) && buf[m] !== '\n') m++;
+  if (m === buf.length) return final ? null : 'wait';
+  const next = buf[m] as string;
+  if (next === '\n' || !/[\p{L}"'“‘(«[]/u.test(next)) return null;
+  const word = wordBefore(buf, i);
+  const bare = bareWord(word);
+  if (!bare || /[.\-–/(&+]$/.test(word)) return null;
+  const lower = bare.toLowerCase();
+  if (PHRASE_INTERNAL_WORDS.has(lower) || NEVER_FINAL_ABBREVIATIONS.has(lower)) return null;
+  if (/['’](?:s|re|m|ve|ll|d)$|n['’]t$/i.test(bare)) return null; // "it's", "we're", "don't", "John's"
+  if (/\p{N}/u.test(bare)) return null;
+  if (/^\p{Lu}/u.test(bare) && /\p{Lu}/u.test(next)) return null; // a name: "New York", "Barack Obama"
+  return { end: i, next: i, kind: 'word-cap' };
 }
 
 function isSpace(ch: string): boolean {
@@ -198,59 +319,160 @@ function isLowerCase(ch: string): boolean {
   return /\p{Ll}/u.test(ch);
 }
 
-/** The whitespace-delimited word ending just before index `end` ('' when there is none). */
-function wordBefore(buf: string, end: number): string {
+function wordStartBefore(buf: string, end: number): number {
   let start = end;
   while (start > 0 && !isSpace(buf[start - 1] as string)) start--;
-  return buf.slice(start, Math.max(start, end));
+  return start;
 }
 
-/**
- * Index of the space after the `words`-th complete word (one followed by whitespace), never right
- * after an abbreviation such as "Dr." that belongs to the next word; undefined when there is none yet.
- */
-function cutAfterWords(buf: string, words: number): number | undefined {
-  const pattern = /\S+(?=\s)/g;
-  let seen = 0;
-  for (let match = pattern.exec(buf); match; match = pattern.exec(buf)) {
-    if (/[\p{L}\p{N}]/u.test(match[0])) seen++;
-    const bare = match[0].replace(/[^\p{L}\p{N}.]/gu, '').replace(/\.$/, '').toLowerCase();
-    if (seen >= words && !NON_TERMINAL_ABBREVIATIONS.has(bare)) return match.index + match[0].length;
-  }
-  return undefined;
+/** The whitespace-delimited word ending just before index `end` ('' when there is none). */
+function wordBefore(buf: string, end: number): string {
+  return buf.slice(wordStartBefore(buf, end), end);
 }
 
 function countWords(text: string): number {
   return text.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length;
 }
 
+export interface FirstUnit {
+  /** The first spoken unit ('' when the text has nothing to say). */
+  text: string;
+  /** How it was ended. */
+  cut: CutKind | undefined;
+}
+
+/** The first unit a fresh chunker emits for a whole reply (for benchmarks and statistics). */
+export function firstUnitCut(reply: string, options?: SpeechChunkerOptions): FirstUnit {
+  const chunker = new SpeechChunker(options);
+  const text = chunker.push(reply)[0] ?? chunker.flush()[0] ?? '';
+  return { text, cut: text ? chunker.firstUnitCut : undefined };
+}
+
+/** The first unit a fresh chunker emits for a whole reply ('' when there is nothing to say). */
+export function firstUnitOf(text: string, options?: SpeechChunkerOptions): string {
+  return firstUnitCut(text, options).text;
+}
+
 /** Emoji and pictographs, with their modifiers: flags, skin tones, joiners, variation selectors, keycaps. */
 const PICTOGRAPHS = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\p{Emoji_Modifier}|\u200D|\uFE0E|\uFE0F|\u20E3/gu;
 
+/** A markdown table row ("| a | b |") and its separator row ("|---|:--:|"). */
+const TABLE_SEPARATOR_ROW = /^[ \t]*\|?(?:[ \t]*:?-{2,}:?[ \t]*\|)+(?:[ \t]*:?-{2,}:?[ \t]*)?$/gm;
+const TABLE_ROW = /^[ \t]*\|(.*)\|[ \t]*$/gm;
+
+/** Top-level domains spoken as a domain name when they end a dotted word ("example.com"). */
+const SPOKEN_TLDS =
+  'com|org|net|edu|gov|io|ai|dev|app|co|uk|us|de|fr|es|it|nl|eu|ca|au|jp|ch|at|info|biz|me|tv|ly|gg|xyz|tech|cloud|page|site';
+const URL = /\b(?:https?|ftp):\/\/([^\s/?#<>()"'\]]+)[^\s<>()"'\]]*|\bwww\.([^\s/?#<>()"'\]]+)[^\s<>()"'\]]*/gi;
+const EMAIL = /\b([\p{L}\p{N}._%+-]+)@([\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+)/gu;
+const BARE_DOMAIN = new RegExp(`\\b((?:[a-z0-9-]{2,}\\.)+(?:${SPOKEN_TLDS}))\\b(?:/[^\\s)\\]"']*)?`, 'g');
+
+/** Units espeak (Kokoro's phonemizer) spells letter by letter ("3 km" → "three K M"). */
+const UNITS: Readonly<Record<string, readonly [string, string]>> = {
+  km: ['kilometer', 'kilometers'],
+  'km/h': ['kilometer per hour', 'kilometers per hour'],
+  m: ['meter', 'meters'],
+  cm: ['centimeter', 'centimeters'],
+  mm: ['millimeter', 'millimeters'],
+  kg: ['kilogram', 'kilograms'],
+  g: ['gram', 'grams'],
+  mg: ['milligram', 'milligrams'],
+  lb: ['pound', 'pounds'],
+  lbs: ['pound', 'pounds'],
+  oz: ['ounce', 'ounces'],
+  ml: ['milliliter', 'milliliters'],
+  l: ['liter', 'liters'],
+  mph: ['mile per hour', 'miles per hour'],
+  kwh: ['kilowatt hour', 'kilowatt hours'],
+  kw: ['kilowatt', 'kilowatts'],
+  hz: ['hertz', 'hertz'],
+  khz: ['kilohertz', 'kilohertz'],
+  mhz: ['megahertz', 'megahertz'],
+  ghz: ['gigahertz', 'gigahertz'],
+  kb: ['kilobyte', 'kilobytes'],
+  mb: ['megabyte', 'megabytes'],
+  gb: ['gigabyte', 'gigabytes'],
+  tb: ['terabyte', 'terabytes'],
+};
+const NUMBER_WITH_UNIT = /(?<![\p{L}\p{N}.,])(\d+(?:[.,]\d+)?)[ \u00A0]?(km\/h|kWh|kW|kHz|MHz|GHz|km|cm|mm|kg|mg|ml|lbs?|oz|mph|Hz|kB|KB|MB|GB|TB|m|g|l)(?![\p{L}\p{N}/])/gu;
+
+/** "example.com" → "example dot com" (Kokoro would pause at the dot and say nothing). */
+function domainInWords(host: string): string {
+  return host
+    .replace(/^www\./i, '')
+    .replace(/:\d+$/, '')
+    .split('.')
+    .filter(Boolean)
+    .join(' dot ');
+}
+
+function unitInWords(_match: string, amount: string, unit: string): string {
+  const names = UNITS[unit.toLowerCase()];
+  if (!names) return _match;
+  return `${amount} ${amount === '1' ? names[0] : names[1]}`;
+}
+
+function eurosInWords(_match: string, whole: string, cents: string | undefined): string {
+  const euros = `${whole} ${whole === '1' ? 'euro' : 'euros'}`;
+  if (!cents || /^0+$/.test(cents)) return euros;
+  const n = Number(cents.padEnd(2, '0'));
+  return `${euros} and ${n} ${n === 1 ? 'cent' : 'cents'}`;
+}
+
 /**
- * Text as it should be spoken: markdown (emphasis, inline code, headings, bullets, links, code
- * blocks, tables, rules), emoji and other pictographs removed, whitespace collapsed.
+ * Text as it should be spoken: HTML entities decoded; markdown (emphasis, inline code, headings,
+ * bullets, links, code blocks, tables, rules), emoji and other pictographs removed; URLs and
+ * e-mail addresses said as their domain in words; what Kokoro's own normalizer and espeak do not
+ * read naturally (euro amounts, °C/°F, unit symbols) written out; whitespace collapsed. Numbers,
+ * $/£ amounts, years, clock times and percentages are left to Kokoro, which reads them already.
  */
 export function cleanForSpeech(text: string): string {
-  let out = text;
+  let out = decodeHTML(text);
   out = out.replace(/```[^\n]*\n[\s\S]*?```/g, ' '); // whole fenced code blocks
   out = out.replace(/```[\w+-]*/g, ' '); // a stray fence
+  out = out.replace(/<((?:https?|ftp|mailto):[^\s>]+)>/gi, '$1'); // autolinks
   out = out.replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1'); // images → alt text
   out = out.replace(/\[([^\]]+)\]\([^)]*\)/g, '$1'); // links → link text
+  out = out.replace(/<\/?[a-z][a-z0-9]*(?:\s[^<>]*)?\/?>/gi, ' '); // HTML tags (<br>, <b>…)
+  out = out.replace(URL, (match: string, host: string | undefined, wwwHost: string | undefined) => {
+    // A sentence's own punctuation after the URL is not part of it.
+    const trailing = /[.,;:!?]+$/.exec(match)?.[0] ?? '';
+    return domainInWords((host ?? `www.${wwwHost ?? ''}`).replace(/[.,;:!?]+$/, '')) + trailing;
+  });
+  out = out.replace(/\bmailto:/gi, '');
+  out = out.replace(EMAIL, (_m: string, user: string, host: string) => `${user.split('.').join(' dot ')} at ${domainInWords(host)}`);
+  out = out.replace(BARE_DOMAIN, (_m: string, host: string) => domainInWords(host));
   out = out.replace(/`([^`]*)`/g, '$1');
   out = out.replace(/`/g, '');
+  out = out.replace(TABLE_SEPARATOR_ROW, ' ');
+  out = out.replace(TABLE_ROW, (_m: string, cells: string) => tableRowInWords(cells));
   out = out.replace(/^[ \t]*(?:[-*_][ \t]*){3,}$/gm, ' '); // horizontal rules
-  out = out.replace(/^[ \t]{0,3}#{1,6}[ \t]+/gm, ''); // headings
+  out = out.replace(/^[ \t]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/gm, '$1'); // headings, with closing #s
   out = out.replace(/^[ \t]*>+[ \t]?/gm, ''); // block quotes
   out = out.replace(/^[ \t]*[-*+•◦▪][ \t]+/gm, ''); // bullets
   out = out.replace(/(?<!\s)\*+|\*+(?!\s)/g, ''); // emphasis; keeps "2 * 3"
   out = out.replace(/(^|[^\p{L}\p{N}])_+(?=\S)/gu, '$1').replace(/(?<=\S)_+(?=[^\p{L}\p{N}_]|$)/gu, '');
   out = out.replace(/~~/g, '');
   out = out.replace(/\|/g, ' ');
+  out = out.replace(/€[ \u00A0]?(\d+)(?:[.,](\d{1,2}))?(?!\d)/g, eurosInWords);
+  out = out.replace(/(?<![\d.,])(\d+)(?:[.,](\d{1,2}))?[ \u00A0]?€/g, eurosInWords);
+  out = out.replace(/[ \u00A0]?°[ \u00A0]?C\b/g, ' degrees Celsius').replace(/[ \u00A0]?°[ \u00A0]?F\b/g, ' degrees Fahrenheit');
+  out = out.replace(NUMBER_WITH_UNIT, unitInWords);
   out = out.replace(PICTOGRAPHS, ' ');
   out = out.replace(/\s+/g, ' ').trim();
   out = out.replace(/ +([,.!?;:…])/g, '$1');
   // Nothing speakable (only punctuation left after removing emoji or markup).
   if (!/[\p{L}\p{N}]/u.test(out)) return '';
   return out;
+}
+
+/** "| Name | Age |" → "Name, Age." so a table is read row by row. */
+function tableRowInWords(cells: string): string {
+  const spoken = cells
+    .split('|')
+    .map((cell) => cell.trim())
+    .filter((cell) => /[\p{L}\p{N}]/u.test(cell));
+  if (spoken.length === 0) return ' ';
+  const row = spoken.join(', ');
+  return /[.!?…:;]$/.test(row) ? row : `${row}.`;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_CHUNKER_OPTIONS } from './chunker';
 
 /**
  * The engine's one typed configuration object. Every stage reads its own section; nothing reads
@@ -88,15 +89,16 @@ export const EngineConfigSchema = z.object({
     .prefault({}),
   chunker: z
     .object({
+      // Defaults live in chunker.ts, so `new SpeechChunker()` behaves as the app ships.
       /**
        * The first unit is cut at the first clause boundary after this many words ("Sure," is a
        * unit): its synthesis is on the critical path and its cost grows with its length.
        */
-      firstUnitMinWords: z.number().int().min(1).max(20).default(1),
-      /** …or after this many words without punctuation (its synthesis is on the critical path). */
-      firstUnitMaxWords: z.number().int().min(0).max(40).default(3),
+      firstUnitMinWords: z.number().int().min(1).max(20).default(DEFAULT_CHUNKER_OPTIONS.firstUnitMinWords),
+      /** …or after this many words where a phrase can end (0 = only at punctuation). */
+      firstUnitMaxWords: z.number().int().min(0).max(40).default(DEFAULT_CHUNKER_OPTIONS.firstUnitMaxWords),
       /** A unit without any boundary is cut at this length. */
-      maxUnitChars: z.number().int().min(40).max(1000).default(160),
+      maxUnitChars: z.number().int().min(40).max(1000).default(DEFAULT_CHUNKER_OPTIONS.maxUnitChars),
     })
     .prefault({}),
   turn: z

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { SpeechChunker, cleanForSpeech } from '../src-main/engine/chunker';
+
+describe('cleanForSpeech (issue 14)', () => {
+  const classes: Record<string, Array<[string, string]>> = {
+    'headings with closing #s': [
+      ['## Options ##', 'Options'],
+      ['# Title #####   ', 'Title'],
+      ['### C# tips', 'C# tips'],
+      ['#hashtag stays', '#hashtag stays'],
+    ],
+    'URLs and e-mails as their domain in words': [
+      ['See https://www.example.com/docs/a.b?x=1 for more.', 'See example dot com for more.'],
+      ['Go to http://localhost:8080/api now', 'Go to localhost now'],
+      ['Open www.wikipedia.org/wiki/Cat today.', 'Open wikipedia dot org today.'],
+      ['Docs: <https://nodejs.org/en/docs>.', 'Docs: nodejs dot org.'],
+      ['Mail jane.doe@mail.example.co.uk please.', 'Mail jane dot doe at mail dot example dot co dot uk please.'],
+      ['Try example.com/pricing or github.io first.', 'Try example dot com or github dot io first.'],
+      ['The U.S. and e.g. Node.js stay.', 'The U.S. and e.g. Node.js stay.'],
+    ],
+    'HTML entities and tags': [
+      ['Tom &amp; Jerry', 'Tom & Jerry'],
+      ['a &lt; b &gt; c', 'a < b > c'],
+      ['one&nbsp;two', 'one two'],
+      ['caf&#233; &#x2014; &eacute;t&eacute;', 'café — été'],
+      ['line<br>break and <b>bold</b>', 'line break and bold'],
+    ],
+    'markdown tables': [
+      ['| Name | Age |\n|------|----:|\n| Bob | 3 |\n| Ann | 40 |', 'Name, Age. Bob, 3. Ann, 40.'],
+      ['|:---|:---:|', ''],
+      ['Plan:\n| Day | Task |\n| --- | --- |\n| Mon | Rest |', 'Plan: Day, Task. Mon, Rest.'],
+    ],
+    'what Kokoro does not read by itself': [
+      ['It costs €5 or 12,50 €.', 'It costs 5 euros or 12 euros and 50 cents.'],
+      ['Only €1.', 'Only 1 euro.'],
+      ['It is 21°C or 70 °F outside.', 'It is 21 degrees Celsius or 70 degrees Fahrenheit outside.'],
+      ['Drive 5 km at 50 km/h, carry 1 kg and 16 GB.', 'Drive 5 kilometers at 50 kilometers per hour, carry 1 kilogram and 16 gigabytes.'],
+      // Left to Kokoro, which reads them already: $/£ amounts, years, times, percentages.
+      ['$4.99, £3, 20%, 3:30 in 1999', '$4.99, £3, 20%, 3:30 in 1999'],
+      ['The cm tag and "m" stay, as does 3m4s.', 'The cm tag and "m" stay, as does 3m4s.'],
+    ],
+    'emoji and code': [
+      ['Great job 🎉👏🏽!', 'Great job!'],
+      ['Run `npm test` then:\n```sh\nrm -rf /\n```\ndone', 'Run npm test then: done'],
+    ],
+  };
+  for (const [name, cases] of Object.entries(classes)) {
+    describe(name, () => {
+      for (const [input, expected] of cases) {
+        it(JSON.stringify(input), () => expect(cleanForSpeech(input)).toBe(expected));
+      }
+    });
+  }
+
+  it('reads a streamed markdown table row by row and skips its separator', () => {
+    const chunker = new SpeechChunker({ firstUnitMinWords: 1000, firstUnitMaxWords: 0 });
+    const text = 'Here:\n| Name | Age |\n|---|---|\n| Bob | 3 |\n';
+    const units: string[] = [];
+    for (const ch of text) units.push(...chunker.push(ch));
+    units.push(...chunker.flush());
+    expect(units).toEqual(['Here:', 'Name, Age.', 'Bob, 3.']);
+  });
+});
