@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpeechChunker, type SpeechChunkerOptions } from '../src-main/engine/chunker';
+import { SpeechChunker, cleanForSpeech, type SpeechChunkerOptions } from '../src-main/engine/chunker';
 
 /** Whole sentences only (no early first unit), to test sentence ends on their own. */
 const SENTENCES: SpeechChunkerOptions = { firstUnitMinWords: 1000, firstUnitMaxWords: 0, maxUnitChars: 400 };
@@ -88,5 +88,49 @@ describe('sentence ends (issue 14 classes)', () => {
       'Open /usr/local/bin today.',
       'Ping 192.168.0.1 please.',
     ]);
+  });
+});
+
+/** Deterministic PRNG (mulberry32) so the generated texts and splits are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FRAGMENTS = [
+  'The U.S. Army', 'arrived at 3 p.m.', 'Monday.', 'It costs $4.99,', 'or approx. 20 kg.', 'I met A. Karpov', 'today!',
+  'Yahoo! Sports', 'said "done?" before', 'der 3. Juli', 'and 1. e4 e5 2. Nf3', 'etc.', 'Then', 'we left…', 'Why?',
+  'Version 2.0.1', 'see https://example.com/a.b', 'or bob@example.com', 'No. 5', 'Dr. Smith', 'the capital of France',
+  '今日は晴れです。', '本当？', 'यह है।', 'Well,', 'so —', 'New York City', 'is 42.', 'Many agreed.', 'of the', 'and',
+];
+
+describe('token-split independence (property)', () => {
+  it('gives the same units for generated texts pushed whole, per character, per word and in random pieces', () => {
+    const random = rng(7);
+    const settings: SpeechChunkerOptions[] = [SENTENCES, {}, { firstUnitMinWords: 2, firstUnitMaxWords: 5, maxUnitChars: 60 }];
+    for (let n = 0; n < 150; n++) {
+      const count = 3 + Math.floor(random() * 12);
+      const text = Array.from({ length: count }, () => FRAGMENTS[Math.floor(random() * FRAGMENTS.length)]).join(' ');
+      for (const options of settings) {
+        const whole = chunk([text], options);
+        // Nothing lost or duplicated: the units are the cleaned text, in order.
+        expect(whole.join(' ').replace(/\s+/g, '')).toBe(cleanForSpeech(text).replace(/\s+/g, ''));
+        for (const pieces of splits(text)) expect(chunk(pieces, options), text).toEqual(whole);
+        const chars = Array.from(text);
+        const randomPieces: string[] = [];
+        for (let i = 0; i < chars.length; ) {
+          const k = 1 + Math.floor(random() * 6);
+          randomPieces.push(chars.slice(i, i + k).join(''));
+          i += k;
+        }
+        expect(chunk(randomPieces, options), text).toEqual(whole);
+      }
+    }
   });
 });

@@ -35,7 +35,7 @@ export interface SpeechChunkerOptions {
 
 /**
  * The defaults the app ships (the engine config's `chunker` section takes them from here). Chosen
- * on the real chat replies with `npx tsx src-main/dev/first-unit-stats.ts` (docs/PERFORMANCE.md).
+ * on the real chat replies with `npx tsx src-main/dev/first-unit-stats.ts`.
  */
 export const DEFAULT_CHUNKER_OPTIONS: Readonly<Required<SpeechChunkerOptions>> = Object.freeze({
   firstUnitMinWords: 1,
@@ -169,8 +169,7 @@ export class SpeechChunker {
       }
     }
     if (buf.length > limit) {
-      const space = buf.lastIndexOf(' ', limit);
-      const end = space > 0 ? space : limit;
+      const end = lengthCut(buf, limit);
       return { end, next: end, kind: 'length' };
     }
     return null;
@@ -309,6 +308,20 @@ function phraseEndAt(buf: string, i: number, final: boolean): ScanResult {
   if (/\p{N}/u.test(bare)) return null;
   if (/^\p{Lu}/u.test(bare) && /\p{Lu}/u.test(next)) return null; // a name: "New York", "Barack Obama"
   return { end: i, next: i, kind: 'word-cap' };
+}
+
+/**
+ * Where to cut a unit longer than `limit` without punctuation: the last space before it where a
+ * phrase can end (not "20 | kg", "of | the", "New | York"), else the last space, else `limit`.
+ * Only text before `limit` + 1 is read, so the choice does not depend on how much more arrived.
+ */
+function lengthCut(buf: string, limit: number): number {
+  const last = buf.lastIndexOf(' ', limit);
+  for (let space = buf.lastIndexOf(' ', limit - 1); space > 0; space = buf.lastIndexOf(' ', space - 1)) {
+    if (isSpace(buf[space + 1] as string) || isSpace(buf[space - 1] as string)) continue;
+    if (phraseEndAt(buf, space, true) !== null) return space;
+  }
+  return last > 0 ? last : limit;
 }
 
 function isSpace(ch: string): boolean {
