@@ -39,6 +39,11 @@ describe('cleanForSpeech (issue 14)', () => {
       ['$4.99, £3, 20%, 3:30 in 1999', '$4.99, £3, 20%, 3:30 in 1999'],
       ['The cm tag and "m" stay, as does 3m4s.', 'The cm tag and "m" stay, as does 3m4s.'],
     ],
+    'spaced hyphens': [
+      ['Secretariat - owned by Penny Chenery', 'Secretariat — owned by Penny Chenery'],
+      ['Open 9 - 17 daily, 9:00 am - 9:30 am too', 'Open 9 to 17 daily, 9:00 am to 9:30 am too'],
+      ['well-known and 10-20 stay', 'well-known and 10-20 stay'],
+    ],
     'emoji and code': [
       ['Great job 🎉👏🏽!', 'Great job!'],
       ['Run `npm test` then:\n```sh\nrm -rf /\n```\ndone', 'Run npm test then: done'],

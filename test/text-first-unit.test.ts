@@ -24,6 +24,7 @@ describe('first unit (issue 12: short, and still sounds like speech)', () => {
     ['does not cut after an initial', 'I met A. Karpov today and we played chess.', 'I met A. Karpov'],
     ['does not cut after a title', 'Ask Dr. Smith about the results tomorrow.', 'Ask Dr. Smith'],
     ['does not cut after an initialism', 'The U.S. Army arrived today at noon.', 'The U.S. Army'],
+    ['does not leave a noun behind its adjective', 'Here is a basic structure of the project you asked for.', 'Here is a basic structure'],
     ['ends a short sentence as a sentence', 'Certainly! Here you go.', 'Certainly!'],
   ];
   for (const [name, text, first] of cases) {

@@ -1,10 +1,13 @@
 import { decodeHTML } from 'entities';
 import {
+  ADJECTIVE_ENDING,
   AMBIGUOUS_ABBREVIATIONS,
   BEFORE_NUMBER_ABBREVIATIONS,
+  COMMON_ADJECTIVES,
   EXCLAMATION_NAMES,
   MONTH_NAMES,
   NEVER_FINAL_ABBREVIATIONS,
+  NOUN_PHRASE_OPENERS,
   PHRASE_INTERNAL_WORDS,
   SENTENCE_STARTER_WORDS,
 } from './text/sentence-data';
@@ -307,6 +310,11 @@ function phraseEndAt(buf: string, i: number, final: boolean): ScanResult {
   if (/['’](?:s|re|m|ve|ll|d)$|n['’]t$/i.test(bare)) return null; // "it's", "we're", "don't", "John's"
   if (/\p{N}/u.test(bare)) return null;
   if (/^\p{Lu}/u.test(bare) && /\p{Lu}/u.test(next)) return null; // a name: "New York", "Barack Obama"
+  // "a basic | structure": an adjective right after a determiner leaves its noun behind.
+  const previous = bareWord(wordBefore(buf, wordStartBefore(buf, i) - 1)).toLowerCase();
+  if (NOUN_PHRASE_OPENERS.has(previous) && (COMMON_ADJECTIVES.has(lower) || (lower.length > 4 && ADJECTIVE_ENDING.test(lower)))) {
+    return null;
+  }
   return { end: i, next: i, kind: 'word-cap' };
 }
 
@@ -466,6 +474,9 @@ export function cleanForSpeech(text: string): string {
   out = out.replace(/(?<!\s)\*+|\*+(?!\s)/g, ''); // emphasis; keeps "2 * 3"
   out = out.replace(/(^|[^\p{L}\p{N}])_+(?=\S)/gu, '$1').replace(/(?<=\S)_+(?=[^\p{L}\p{N}_]|$)/gu, '');
   out = out.replace(/~~/g, '');
+  // A spaced hyphen is a dash: "to" in a range ("9 - 17"), else the pause Kokoro makes at "—".
+  out = out.replace(/(?<=\d(?:\s?[ap]\.?m\.?)?)[ \t]+[-–][ \t]+(?=\d)/gi, ' to ');
+  out = out.replace(/(?<=\S)[ \t]+[-–](?=[ \t]|$)/gm, ' —');
   out = out.replace(/\|/g, ' ');
   out = out.replace(/€[ \u00A0]?(\d+)(?:[.,](\d{1,2}))?(?!\d)/g, eurosInWords);
   out = out.replace(/(?<![\d.,])(\d+)(?:[.,](\d{1,2}))?[ \u00A0]?€/g, eurosInWords);

@@ -122,6 +122,30 @@ const FUNCTION_WORDS: PerLanguage = {
     'por', 'para', 'é', 'que'],
 };
 
+/** Words that open a noun phrase: a cut right after "a basic" leaves its noun for the next unit. */
+const DETERMINERS: PerLanguage = {
+  en: ['a', 'an', 'the', 'my', 'your', 'his', 'her', 'its', 'our', 'their', 'this', 'that', 'these', 'those', 'some',
+    'any', 'each', 'every', 'no', 'several', 'many', 'few', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight',
+    'nine', 'ten', 'other', 'another', 'such'],
+  de: ['der', 'die', 'das', 'ein', 'eine', 'einen', 'einem', 'einer', 'dem', 'den', 'des'],
+  fr: ['le', 'la', 'les', 'un', 'une', 'des', 'du', 'ce', 'cette', 'ces'],
+  es: ['el', 'la', 'los', 'las', 'un', 'una', 'unos', 'unas', 'este', 'esta'],
+  it: ['il', 'lo', 'la', 'gli', 'le', 'un', 'una', 'uno'],
+  pt: ['o', 'a', 'os', 'as', 'um', 'uma'],
+};
+
+/** Common English adjectives without a telling suffix ("a quick | recipe"). */
+export const COMMON_ADJECTIVES: ReadonlySet<string> = new Set([
+  'good', 'great', 'best', 'better', 'quick', 'simple', 'basic', 'new', 'old', 'big', 'small', 'few', 'brief', 'short',
+  'long', 'key', 'main', 'top', 'full', 'high', 'low', 'free', 'common', 'whole', 'real', 'true', 'fun', 'nice',
+  'easy', 'hard', 'light', 'dark', 'deep', 'wide', 'vast', 'rich', 'rare', 'fine', 'first', 'last', 'next', 'major',
+  'minor', 'general', 'overall', 'complete', 'entire', 'same', 'different', 'various', 'certain', 'specific',
+  'particular', 'possible', 'important', 'interesting', 'little', 'large', 'huge', 'tiny', 'strong', 'young',
+]);
+
+/** Endings of English adjectives and participles ("a detailed | plan", "a critical | aspect"). */
+export const ADJECTIVE_ENDING = /(?:ed|al|ic|ive|ous|ful|less|able|ible|ant|ent|est|ish|ary|ular)$/;
+
 function union(lists: PerLanguage): ReadonlySet<string> {
   return new Set(Object.values(lists).flat());
 }
@@ -132,3 +156,4 @@ export const AMBIGUOUS_ABBREVIATIONS = union(AMBIGUOUS);
 export const SENTENCE_STARTER_WORDS = union(SENTENCE_STARTERS);
 export const MONTH_NAMES = union(MONTHS);
 export const PHRASE_INTERNAL_WORDS = union(FUNCTION_WORDS);
+export const NOUN_PHRASE_OPENERS = union(DETERMINERS);
