@@ -57,6 +57,7 @@ describe('sentence ends (issue 14 classes)', () => {
       ['She asked "done?" before leaving.', ['She asked "done?" before leaving.']],
       ['He shouted "stop!" and ran. Later he came back.', ['He shouted "stop!" and ran.', 'Later he came back.']],
       ['Really? Yes! Great.', ['Really?', 'Yes!', 'Great.']],
+      ['We make a good team, you and I. Did you see Albert I. Jones?', ['We make a good team, you and I.', 'Did you see Albert I. Jones?']],
     ],
     'ordinal and list numbers': [
       ['Wir treffen uns am 3. Juli in Berlin.', ['Wir treffen uns am 3. Juli in Berlin.']],
@@ -76,6 +77,13 @@ describe('sentence ends (issue 14 classes)', () => {
       }
     });
   }
+
+  it('keeps a spaced ellipsis with its sentence', () => {
+    expectUnits('It seemed less complex . . . the thing is, I left. . . . Next time.', [
+      'It seemed less complex... the thing is, I left....',
+      'Next time.',
+    ]);
+  });
 
   it('keeps decimals, currency, URLs, e-mails, versions, paths and IPs whole', () => {
     const text =

@@ -225,6 +225,7 @@ function sentenceEnd(buf: string, runStart: number, runEnd: number, final: boole
   if (m === buf.length) return final ? { end: k, next: m, kind: 'sentence' } : 'wait';
   const cut: Cut = { end: k, next: m, kind: 'sentence' };
   if (buf[m] === '\n') return cut;
+  if (SENTENCE_TERMINATORS.has(buf[m] as string)) return null; // a spaced ellipsis ". . .": its last dot decides
   // "p.m. today", "U.S. policy", "wait... maybe", "Yahoo! sports", 'asked "done?" before'
   if (isLowerCase(buf[m] as string)) return null;
 
