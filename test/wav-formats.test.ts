@@ -183,6 +183,17 @@ describe('WAV reader (issue 14)', () => {
     expect(Array.from(wav.samples)).toEqual([0.5, -1]);
   });
 
+  it('reads RF64 files (sizes in the ds64 chunk)', () => {
+    const riff = buildWav({ formatTag: 1, bitsPerSample: 16, blockAlign: 2, data: ints([8192, -16384, 0], 2), after: [['LIST', new Uint8Array(4)]] });
+    const ds64 = new Uint8Array(28);
+    new DataView(ds64.buffer).setBigUint64(8, 6n, true); // data size
+    const fmtAndRest = riff.subarray(12);
+    const bytes = Buffer.concat([Buffer.from('RF64\xff\xff\xff\xffWAVE', 'latin1'), chunk('ds64', ds64, true), fmtAndRest]);
+    const dataAt = bytes.indexOf('data', 0, 'latin1');
+    bytes.writeUInt32LE(0xffffffff, dataAt + 4);
+    expect(Array.from(decodeWav(bytes, 'rf64').samples)).toEqual([0.25, -0.5, 0]);
+  });
+
   it('decodes A-law, µ-law and IMA ADPCM with the wavefile codecs', () => {
     const n = 4000;
     const pcm = Int16Array.from({ length: n }, (_, i) => Math.round(12000 * Math.sin((2 * Math.PI * 200 * i) / 8000)));

@@ -275,37 +275,40 @@ function mixFloat(data: Uint8Array, fmt: WavFmt, frames: number, container: numb
  */
 function mixInteger(data: Uint8Array, fmt: WavFmt, frames: number, container: number, littleEndian: boolean): Float32Array {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const bits = container * 8;
   const read = integerReader(view, container, littleEndian);
   const count = frames * fmt.channels;
-  const raw = new Float64Array(count);
-  const padBits = bits - fmt.validBits;
-  let padBitsUsed = false;
-  for (let i = 0; i < count; i++) {
-    const f = Math.floor(i / fmt.channels);
-    const v = read(f * fmt.blockAlign + (i % fmt.channels) * container);
-    raw[i] = v;
-    if (padBits > 0 && !padBitsUsed && v % 2 ** padBits !== 0) padBitsUsed = true;
-  }
-  let fullScale = 2 ** (bits - 1);
+  const at = (i: number): number => Math.floor(i / fmt.channels) * fmt.blockAlign + (i % fmt.channels) * container;
+  const padBits = container * 8 - fmt.validBits;
   const validScale = 2 ** (fmt.validBits - 1);
-  // Every value within the valid width and the format not extensible (whose spec says left):
-  // right-justified too, e.g. 24-bit values in a 4-byte container without an extensible header.
-  const fitsValidWidth = padBits > 0 && raw.every((v) => v >= -validScale && v < validScale);
-  if (padBitsUsed || (fitsValidWidth && fmt.formatTag !== FORMAT_EXTENSIBLE)) {
-    // Right-justified: the value sits in the low validBits bits, sign-extended or not.
-    fullScale = 2 ** (fmt.validBits - 1);
-    const span = 2 ** fmt.validBits;
-    for (let i = 0; i < count; i++) {
-      let v = (raw[i] as number) % span;
-      if (v < 0) v += span;
-      raw[i] = v >= fullScale ? v - span : v;
+  let rightJustified = false;
+  if (padBits > 0) {
+    const padSpan = 2 ** padBits;
+    let lowBitsUsed = false;
+    let fitsValidWidth = true;
+    for (let i = 0; i < count && !lowBitsUsed; i++) {
+      const v = read(at(i));
+      if (v % padSpan !== 0) lowBitsUsed = true;
+      if (v < -validScale || v >= validScale) fitsValidWidth = false;
     }
+    // Every value within the valid width and the format not extensible (whose spec says left):
+    // right-justified too, e.g. 24-bit values in a 4-byte container without an extensible header.
+    rightJustified = lowBitsUsed || (fitsValidWidth && fmt.formatTag !== FORMAT_EXTENSIBLE);
   }
+  const fullScale = rightJustified ? validScale : 2 ** (container * 8 - 1);
+  const span = 2 * validScale;
   const out = new Float32Array(frames);
   for (let f = 0; f < frames; f++) {
     let sum = 0;
-    for (let ch = 0; ch < fmt.channels; ch++) sum += (raw[f * fmt.channels + ch] as number) / fullScale;
+    for (let ch = 0; ch < fmt.channels; ch++) {
+      let v = read(f * fmt.blockAlign + ch * container);
+      if (rightJustified) {
+        // The value sits in the low validBits bits, sign-extended or not.
+        v %= span;
+        if (v < 0) v += span;
+        if (v >= validScale) v -= span;
+      }
+      sum += v / fullScale;
+    }
     out[f] = sum / fmt.channels;
   }
   return out;
