@@ -37,11 +37,11 @@ describe('sentence ends (issue 14 classes)', () => {
       ['We start at 9 a.m. Then we eat.', ['We start at 9 a.m.', 'Then we eat.']],
     ],
     'abbreviations from the list': [
-      ['See No. 5 and Fig. 3 on p. 12 now.', ['See No. 5 and Fig. 3 on p. 12 now.']],
-      ['He lives in Apt. 4 since Jan. 12 of this year.', ['He lives in Apt. 4 since Jan. 12 of this year.']],
-      ['By Eq. 2 it holds. Roe v. Wade was decided ca. 1973.', ['By Eq. 2 it holds.', 'Roe v. Wade was decided ca. 1973.']],
-      ['It weighs approx. 20 kg and the dept. Head agreed.', ['It weighs approx. 20 kilograms and the dept. Head agreed.']],
-      ['The firm, est. 1990, grew. Acme Inc. Shares rose.', ['The firm, est. 1990, grew.', 'Acme Inc. Shares rose.']],
+      ['See No. 5 and Fig. 3 on p. 12 now.', ['See Number 5 and Figure 3 on page 12 now.']],
+      ['He lives in Apt. 4 since Jan. 12 of this year.', ['He lives in Apartment 4 since January 12 of this year.']],
+      ['By Eq. 2 it holds. Roe v. Wade was decided ca. 1973.', ['By Equation 2 it holds.', 'Roe versus Wade was decided circa 1973.']],
+      ['It weighs approx. 20 kg and the dept. Head agreed.', ['It weighs approximately 20 kilograms and the department Head agreed.']],
+      ['The firm, est. 1990, grew. Acme Inc. Shares rose.', ['The firm, established 1990, grew.', 'Acme Inc. Shares rose.']],
       ['Das ist z.B. gut. Siehe Nr. 4 bzw. Abs. 2 dazu.', ['Das ist z.B. gut.', 'Siehe Nr. 4 bzw. Abs. 2 dazu.']],
       ['Mme. Dupont et Sra. García llegaron.', ['Mme. Dupont et Sra. García llegaron.']],
       // "no" is a word too: without a number after it, it ends the sentence.

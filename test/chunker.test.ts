@@ -42,7 +42,7 @@ const CASES: Array<{ text: string; units: string[]; options?: SpeechChunkerOptio
     text: 'Dr. Smith arrived at 3.5 p.m. today. Then he left.',
     units: ['Dr. Smith arrived at 3.5 p.m. today.', 'Then he left.'],
   },
-  { text: 'It costs $4.99, e.g. cheap.', units: ['It costs $4.99,', 'e.g. cheap.'] },
+  { text: 'It costs $4.99, e.g. cheap.', units: ['It costs $4.99,', 'for example cheap.'] },
   {
     text: 'Visit https://example.com/a.b for more. Thanks!',
     units: ['Visit example dot com for more.', 'Thanks!'],
@@ -59,7 +59,7 @@ const CASES: Array<{ text: string; units: string[]; options?: SpeechChunkerOptio
     units: ['Sure, here is what I found:', 'the answer is 42.', 'Hope that helps, friend.'],
   },
   { text: 'Meet me at 10:30: bring snacks, please.', units: ['Meet me at 10:30:', 'bring snacks, please.'] },
-  { text: 'Mr. and Mrs. Jones vs. the Smiths, i.e. a feud.', units: ['Mr. and Mrs. Jones vs. the Smiths,', 'i.e. a feud.'] },
+  { text: 'Mr. and Mrs. Jones vs. the Smiths, i.e. a feud.', units: ['Mr. and Mrs. Jones versus the Smiths,', 'that is a feud.'] },
   { text: 'Apples, pears, etc. Then we eat.', units: ['Apples, pears, etc.', 'Then we eat.'] },
   {
     text: 'Email bob@example.com today. I was thinking... maybe not. Hmm... Let me check.',

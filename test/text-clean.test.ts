@@ -16,7 +16,7 @@ describe('cleanForSpeech (issue 14)', () => {
       ['Docs: <https://nodejs.org/en/docs>.', 'Docs: nodejs dot org.'],
       ['Mail jane.doe@mail.example.co.uk please.', 'Mail jane dot doe at mail dot example dot co dot uk please.'],
       ['Try example.com/pricing or github.io first.', 'Try example dot com or github dot io first.'],
-      ['The U.S. and e.g. Node.js stay.', 'The U.S. and e.g. Node.js stay.'],
+      ['The U.S. and e.g. Node.js stay.', 'The U.S. and for example Node.js stay.'],
     ],
     'HTML entities and tags': [
       ['Tom &amp; Jerry', 'Tom & Jerry'],
@@ -38,6 +38,15 @@ describe('cleanForSpeech (issue 14)', () => {
       // Left to Kokoro, which reads them already: $/£ amounts, years, times, percentages.
       ['$4.99, £3, 20%, 3:30 in 1999', '$4.99, £3, 20%, 3:30 in 1999'],
       ['The cm tag and "m" stay, as does 3m4s.', 'The cm tag and "m" stay, as does 3m4s.'],
+    ],
+    'abbreviations, dates, 24-hour times and fractions': [
+      ['See Fig. 3, No. 5 and pp. 10-12, e.g. now.', 'See Figure 3, Number 5 and pages 10-12, for example now.'],
+      ['E.g. this, i.e. that, vs. those; Roe v. Wade; Part V. The end', 'For example this, that is that, versus those; Roe versus Wade; Part V. The end'],
+      ['Prof. Smith met Sen. Jones in St. Louis on Jan. 5; John Jr. came.', 'Professor Smith met Senator Jones in Saint Louis on January 5; John Junior came.'],
+      ['I said no. 5 of them came. The end is nigh, ca. 2030.', 'I said number 5 of them came. The end is nigh, circa 2030.'],
+      ['Due 2024-03-15, version 1.2.3-4 stays', 'Due March 15, 2024, version 1.2.3-4 stays'],
+      ['At 14:30, 09:05, 00:00 or 10:30 but 16:9 stays', 'At 14 30, 9 oh 5, 0 hundred or 10:30 but 16:9 stays'],
+      ['Add 3/4 cup and 1/2 spoon; 24/7, 50/50 and 3/4/2024 stay', 'Add three quarters cup and one half spoon; 24/7, 50/50 and 3/4/2024 stay'],
     ],
     'spaced hyphens': [
       ['Secretariat - owned by Penny Chenery', 'Secretariat — owned by Penny Chenery'],

@@ -11,6 +11,7 @@ import {
   PHRASE_INTERNAL_WORDS,
   SENTENCE_STARTER_WORDS,
 } from './text/sentence-data';
+import { spokenForms } from './text/spoken-forms';
 
 /**
  * Token stream → speakable units for TTS.
@@ -483,6 +484,7 @@ export function cleanForSpeech(text: string): string {
   out = out.replace(/(?<![\d.,])(\d+)(?:[.,](\d{1,2}))?[ \u00A0]?€/g, eurosInWords);
   out = out.replace(/[ \u00A0]?°[ \u00A0]?C\b/g, ' degrees Celsius').replace(/[ \u00A0]?°[ \u00A0]?F\b/g, ' degrees Fahrenheit');
   out = out.replace(NUMBER_WITH_UNIT, unitInWords);
+  out = spokenForms(out);
   out = out.replace(PICTOGRAPHS, ' ');
   out = out.replace(/\s+/g, ' ').trim();
   out = out.replace(/ +([,.!?;:…])/g, '$1');
