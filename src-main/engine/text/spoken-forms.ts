@@ -4,7 +4,8 @@
  * decimals, thousands separators and digit ranges; espeak (its phonemizer) reads plain numbers,
  * ordinals ("1st") and "%". What it lacks: an abbreviation's period is taken as a sentence pause
  * ("Fig. 3" → "fig | three"), "e.g." is spelled out, ISO dates become "2024 to 03 to 15", 24-hour
- * times pause at the colon, and "3/4" is "three slash four".
+ * times pause at the colon, "3/4" is "three slash four", "€5" is "euros five", "5°C" is
+ * "five degrees C" and unit symbols are spelled ("3 km" → "three K M").
  */
 
 interface Abbreviation {
@@ -76,6 +77,35 @@ const ABBREVIATION_RULES: ReadonlyArray<readonly [RegExp, string]> = ABBREVIATIO
   return [new RegExp(`(?<![\\p{L}\\p{N}.])${forms}\\.${FOLLOWERS[before]}`, 'gu'), spoken] as const;
 });
 
+/** Units espeak (Kokoro's phonemizer) spells letter by letter ("3 km" → "three K M"). */
+const UNITS: Readonly<Record<string, readonly [string, string]>> = {
+  km: ['kilometer', 'kilometers'],
+  'km/h': ['kilometer per hour', 'kilometers per hour'],
+  m: ['meter', 'meters'],
+  cm: ['centimeter', 'centimeters'],
+  mm: ['millimeter', 'millimeters'],
+  kg: ['kilogram', 'kilograms'],
+  g: ['gram', 'grams'],
+  mg: ['milligram', 'milligrams'],
+  lb: ['pound', 'pounds'],
+  lbs: ['pound', 'pounds'],
+  oz: ['ounce', 'ounces'],
+  ml: ['milliliter', 'milliliters'],
+  l: ['liter', 'liters'],
+  mph: ['mile per hour', 'miles per hour'],
+  kwh: ['kilowatt hour', 'kilowatt hours'],
+  kw: ['kilowatt', 'kilowatts'],
+  hz: ['hertz', 'hertz'],
+  khz: ['kilohertz', 'kilohertz'],
+  mhz: ['megahertz', 'megahertz'],
+  ghz: ['gigahertz', 'gigahertz'],
+  kb: ['kilobyte', 'kilobytes'],
+  mb: ['megabyte', 'megabytes'],
+  gb: ['gigabyte', 'gigabytes'],
+  tb: ['terabyte', 'terabytes'],
+};
+const NUMBER_WITH_UNIT = /(?<![\p{L}\p{N}.,])(\d+(?:[.,]\d+)?)[ \u00A0]?(km\/h|kWh|kW|kHz|MHz|GHz|km|cm|mm|kg|mg|ml|lbs?|oz|mph|Hz|kB|KB|MB|GB|TB|m|g|l)(?![\p{L}\p{N}/])/gu;
+
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 const FRACTIONS: Readonly<Record<string, string>> = {
@@ -93,6 +123,10 @@ const FRACTIONS: Readonly<Record<string, string>> = {
 /** Applies the spoken forms to already de-marked-up text. */
 export function spokenForms(text: string): string {
   let out = text;
+  out = out.replace(/€[ \u00A0]?(\d+)(?:[.,](\d{1,2}))?(?!\d)/g, eurosInWords);
+  out = out.replace(/(?<![\d.,])(\d+)(?:[.,](\d{1,2}))?[ \u00A0]?€/g, eurosInWords);
+  out = out.replace(/[ \u00A0]?°[ \u00A0]?C\b/g, ' degrees Celsius').replace(/[ \u00A0]?°[ \u00A0]?F\b/g, ' degrees Fahrenheit');
+  out = out.replace(NUMBER_WITH_UNIT, unitInWords);
   for (const [pattern, spoken] of ABBREVIATION_RULES) {
     out = out.replace(pattern, (match: string) => (/^\p{Lu}/u.test(match) && /^\p{Ll}/u.test(spoken) ? capitalize(spoken) : spoken));
   }
@@ -111,6 +145,19 @@ export function spokenForms(text: string): string {
   // Common fractions: "3/4 cup" → "three quarters cup" (not dates like 3/4/2024, not 50/50).
   out = out.replace(/(?<![\d/])([1-7])\/([2348])(?![\d/])/g, (match: string) => FRACTIONS[match] ?? match);
   return out;
+}
+
+function unitInWords(_match: string, amount: string, unit: string): string {
+  const names = UNITS[unit.toLowerCase()];
+  if (!names) return _match;
+  return `${amount} ${amount === '1' ? names[0] : names[1]}`;
+}
+
+function eurosInWords(_match: string, whole: string, cents: string | undefined): string {
+  const euros = `${whole} ${whole === '1' ? 'euro' : 'euros'}`;
+  if (!cents || /^0+$/.test(cents)) return euros;
+  const n = Number(cents.padEnd(2, '0'));
+  return `${euros} and ${n} ${n === 1 ? 'cent' : 'cents'}`;
 }
 
 function capitalize(text: string): string {
