@@ -25,6 +25,7 @@ describe('first unit (issue 12: short, and still sounds like speech)', () => {
     ['does not cut after a title', 'Ask Dr. Smith about the results tomorrow.', 'Ask Dr. Smith'],
     ['does not cut after an initialism', 'The U.S. Army arrived today at noon.', 'The U.S. Army'],
     ['does not leave a noun behind its adjective', 'Here is a basic structure of the project you asked for.', 'Here is a basic structure'],
+    ['cuts at a CJK clause mark', '好的，我们明天见。', '好的，'],
     ['ends a short sentence as a sentence', 'Certainly! Here you go.', 'Certainly!'],
   ];
   for (const [name, text, first] of cases) {
@@ -33,7 +34,7 @@ describe('first unit (issue 12: short, and still sounds like speech)', () => {
         const units = chunk(pieces);
         expect(units[0]).toBe(first);
         // Nothing lost or duplicated.
-        expect(units.join(' ')).toBe(text);
+        expect(units.join(' ').replace(/\s+/g, '')).toBe(text.replace(/\s+/g, ''));
       }
       expect(firstUnitOf(text)).toBe(first);
     });
