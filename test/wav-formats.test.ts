@@ -137,6 +137,13 @@ describe('WAV reader (issue 14)', () => {
     expect(maxError(extensible.samples, expected)).toBeLessThan(1e-6);
     const lowBytes = decodeWav(buildWav({ formatTag: 1, bitsPerSample: 24, blockAlign: 4, data: ints(values, 4, 0) }));
     expect(maxError(lowBytes.samples, expected)).toBeLessThan(1e-6);
+    // Zero-extended instead of sign-extended (the top byte always 0).
+    const zeroExtended = ints(values.map((x) => (x < 0 ? x + 2 ** 24 : x)), 4, 0);
+    expect(maxError(decodeWav(buildWav({ formatTag: 1, bitsPerSample: 24, blockAlign: 4, data: zeroExtended })).samples, expected)).toBeLessThan(1e-6);
+    // A quiet left-justified file without the extensible header is still read left-justified.
+    const quiet = values.map((x) => Math.round(x / 1024));
+    const quietLeft = decodeWav(buildWav({ formatTag: 1, bitsPerSample: 24, blockAlign: 4, data: ints(quiet, 4, 8) }));
+    expect(maxError(quietLeft.samples, quiet.map((x) => x / 2 ** 23))).toBeLessThan(1e-6);
   });
 
   it('decodes integer PCM of unusual valid widths (5–53 bits) and container sizes', () => {

@@ -282,17 +282,18 @@ function mixInteger(data: Uint8Array, fmt: WavFmt, frames: number, container: nu
   const validScale = 2 ** (fmt.validBits - 1);
   let rightJustified = false;
   if (padBits > 0) {
+    // Left-justified data has zero pad bits. Data with bits set below the valid ones, all within
+    // the valid width (sign- or zero-extended), sits in the low bits: a 24-bit value in the low
+    // three bytes of a 4-byte container. Anything else is read left-justified, as the spec says.
     const padSpan = 2 ** padBits;
     let lowBitsUsed = false;
     let fitsValidWidth = true;
-    for (let i = 0; i < count && !lowBitsUsed; i++) {
+    for (let i = 0; i < count && fitsValidWidth; i++) {
       const v = read(at(i));
       if (v % padSpan !== 0) lowBitsUsed = true;
-      if (v < -validScale || v >= validScale) fitsValidWidth = false;
+      if (v < -validScale || v >= 2 * validScale) fitsValidWidth = false;
     }
-    // Every value within the valid width and the format not extensible (whose spec says left):
-    // right-justified too, e.g. 24-bit values in a 4-byte container without an extensible header.
-    rightJustified = lowBitsUsed || (fitsValidWidth && fmt.formatTag !== FORMAT_EXTENSIBLE);
+    rightJustified = lowBitsUsed && fitsValidWidth;
   }
   const fullScale = rightJustified ? validScale : 2 ** (container * 8 - 1);
   const span = 2 * validScale;
