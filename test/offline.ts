@@ -63,7 +63,8 @@ export function runNodeOffline(
   const base = options.env ?? process.env;
   const env: NodeJS.ProcessEnv = {
     ...base,
-    NODE_OPTIONS: `${base.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim(),
+    // The probe first, so that it sees whatever later imports do.
+    NODE_OPTIONS: `--import=${PROBE} ${base.NODE_OPTIONS ?? ''}`.trim(),
     MURMUR_OFFLINE_REPORT: reportFile,
     MURMUR_OFFLINE_GUARD: isolation === 'guard' ? '1' : '0',
   };
