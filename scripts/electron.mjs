@@ -20,7 +20,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const STALL_SECONDS = Number(process.env.MURMUR_ELECTRON_STALL_S ?? 20);
+const stallSetting = Number(process.env.MURMUR_ELECTRON_STALL_S);
+const STALL_SECONDS = Number.isFinite(stallSetting) && stallSetting > 0 ? stallSetting : 20;
 const FIX =
   'Connect to the internet once and run this again (the binary is cached), or set ELECTRON_OVERRIDE_DIST_PATH ' +
   'to the folder of an unpacked Electron';
