@@ -1,15 +1,24 @@
-import { sharedPath } from '../src-main/dev/shared-data';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fixturesDir } from '../src-main/dev/shared-data';
 
-/** Fail the whole run at once, with a message naming what is missing, when ../shared is absent. */
+/** The data every test run needs ships in test/fixtures; fail the whole run at once, naming what is missing. */
+const REQUIRED_FIXTURES = [
+  'speech/jfk.wav',
+  'speech/transcripts.tsv',
+  'models/llm/stories260K.gguf',
+  'models/whisper/for-tests-ggml-tiny.en.bin',
+  'models/kokoro/config.json',
+  'models/kokoro/tokenizer.json',
+  'models/kokoro/EXPECTED_sha256_size.txt',
+  'echo/farend_simple_talk.wav',
+] as const;
+
 export default function setup(): void {
-  for (const rel of [
-    'speech/jfk.wav',
-    'speech/transcripts.tsv',
-    'models/llm/stories260K.gguf',
-    'models/whisper/for-tests-ggml-tiny.en.bin',
-    'models/kokoro/config.json',
-    'models/kokoro/tokenizer.json',
-  ]) {
-    sharedPath(rel);
+  const missing = REQUIRED_FIXTURES.map((rel) => path.join(fixturesDir(), rel)).filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    throw new Error(
+      `missing test fixtures (they are part of the repository; restore them with \`git checkout -- test/fixtures\`): ${missing.join(', ')}`,
+    );
   }
 }

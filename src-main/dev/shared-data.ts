@@ -3,8 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Test, benchmark and stand-in data lives in `../shared` beside the checkout (never shipped).
- * Nothing in the app proper imports this module.
+ * Test and stand-in data: the repository's own `test/fixtures/` (what `npm test` needs, so a fresh
+ * clone passes with nothing beside it), then the larger benchmark-only folder `../shared` beside the
+ * checkout (or `$MURMUR_SHARED_DIR`). Dev-only: nothing in the app proper imports this module.
  */
 export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -16,20 +17,30 @@ export function projectRoot(): string {
   return dir;
 }
 
+/** The in-repository test data (`test/fixtures/`), laid out like ../shared. */
+export function fixturesDir(): string {
+  return path.join(projectRoot(), 'test', 'fixtures');
+}
+
+/** The benchmark data folder beside the checkout: `$MURMUR_SHARED_DIR`, else `../shared`. */
 export function sharedDir(): string {
   return process.env.MURMUR_SHARED_DIR ?? path.resolve(projectRoot(), '..', 'shared');
 }
 
-/** Absolute path of a file under ../shared; throws a message naming what is missing. */
+/**
+ * Absolute path of a data file or folder: `test/fixtures/<relative>` when the repository carries it,
+ * else `<sharedDir>/<relative>`; throws a message naming both places when neither has it.
+ */
 export function sharedPath(relative: string): string {
-  const full = path.join(sharedDir(), relative);
-  if (!existsSync(full)) {
+  const candidates = [path.join(fixturesDir(), relative), path.join(sharedDir(), relative)];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (found === undefined) {
     throw new Error(
-      `missing test data: ${full}. The tests, stand-in generators and benchmark need the shared data ` +
-        `folder beside the checkout (../shared, or set MURMUR_SHARED_DIR). See README "Tests".`,
+      `missing test data "${relative}": not in ${candidates[0]} (the repository's test/fixtures) nor in ` +
+        `${candidates[1]} (benchmark data beside the checkout: ../shared, or set MURMUR_SHARED_DIR). See README "Tests".`,
     );
   }
-  return full;
+  return found;
 }
 
 /** Cache folder for generated stand-in models and other test artefacts (gitignored). */
