@@ -9,6 +9,9 @@
  * After a barge-in it stays quiet until the user's speech ends (`rearmSilenceMs` without voice), so
  * one interruption is reported once.
  */
+/** Windows whose echo share is at most this are judged with `echoFreeThreshold`. */
+const ECHO_FREE = 0.1;
+
 export interface BargeInWindow {
   startMs: number;
   endMs: number;
@@ -25,8 +28,14 @@ export interface BargeInOptions {
   rearmSilenceMs?: number;
   /** Below this probability a window is silence for re-arming (default threshold − 0.15). */
   negativeThreshold?: number;
-  /** Unvoiced gap tolerated inside a run (default 32 ms, one VAD window). */
+  /** Unvoiced gap tolerated inside a run (default 64 ms, two VAD windows). */
   maxGapMs?: number;
+  /**
+   * Threshold for windows the echo does not touch (echoFraction ≤ 0.1: the assistant is between
+   * words, or on headphones): the raised `threshold` guards against echo residue only
+   * (default: `threshold`).
+   */
+  echoFreeThreshold?: number;
 }
 
 export class BargeInDetector {
@@ -36,6 +45,7 @@ export class BargeInDetector {
   private readonly rearmSilenceMs: number;
   private readonly negativeThreshold: number;
   private readonly maxGapMs: number;
+  private readonly echoFreeThreshold: number;
   private armed = true;
   private runStartMs: number | undefined;
   private voicedMs = 0;
@@ -52,7 +62,8 @@ export class BargeInDetector {
     this.maxEchoFraction = options.maxEchoFraction ?? 1;
     this.rearmSilenceMs = options.rearmSilenceMs ?? 320;
     this.negativeThreshold = options.negativeThreshold ?? Math.max(0.01, threshold - 0.15);
-    this.maxGapMs = options.maxGapMs ?? 32;
+    this.maxGapMs = options.maxGapMs ?? 64;
+    this.echoFreeThreshold = Math.min(threshold, options.echoFreeThreshold ?? threshold);
   }
 
   /** One VAD window while the assistant's answer is audible; returns the onset when it decides the user barged in. */
@@ -69,7 +80,8 @@ export class BargeInDetector {
       if (this.quietMs >= this.rearmSilenceMs) this.armed = true;
       return null;
     }
-    if (probability >= this.threshold && unexplained) {
+    const threshold = echoFraction <= ECHO_FREE ? this.echoFreeThreshold : this.threshold;
+    if (probability >= threshold && unexplained) {
       this.runStartMs ??= startMs;
       this.voicedMs += durationMs;
       this.gapMs = 0;

@@ -117,6 +117,8 @@ export const EngineConfigSchema = z.object({
       unadaptedEchoGainDb: z.number().min(-20).max(30).default(12),
       /** Barge-in while the answer is audible: VAD probability a window needs to count as the user's voice. */
       bargeInThreshold: z.number().min(0.05).max(0.99).default(0.6),
+      /** …and where the echo explains (almost) nothing: the assistant between words, or headphones. */
+      bargeInEchoFreeThreshold: z.number().min(0.05).max(0.99).default(0.6),
       /** …and sustained voice for this long (peers use ~130–250 ms). */
       bargeInMinSpeechMs: z.number().int().min(32).max(2000).default(192),
       /** Windows whose energy the echo explains more than this are not the user's voice. */

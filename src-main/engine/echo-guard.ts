@@ -47,15 +47,19 @@ const ANALYSIS_SAMPLES = 16384;
 /** Re-estimate the delay this often (faster until the first estimate is accepted). */
 const ESTIMATE_EVERY_SAMPLES = 8192;
 const FIRST_ESTIMATE_EVERY_SAMPLES = 2048;
-/** GCC-PHAT peak-to-rms ratio: above STRONG an estimate is taken at once; above WEAK it must repeat. */
-const STRONG_CONFIDENCE = 14;
-const WEAK_CONFIDENCE = 8;
-/** A new delay closer than this to the current one is drift the filter absorbs. */
-const DELAY_CHANGE_SAMPLES = BLOCK / 2;
+/**
+ * GCC-PHAT peak-to-rms ratio over the searched lags (≈ 4–5 for unrelated signals): above STRONG an
+ * estimate is taken at once; above WEAK it must repeat; below ABSENT the mic shows no echo of it.
+ */
+const STRONG_CONFIDENCE = 10;
+const WEAK_CONFIDENCE = 6.5;
+const ABSENT_CONFIDENCE = 5.5;
 /** Reference below this mean square over the analysis window is too quiet to correlate (≈ -50 dBFS). */
 const ESTIMATE_MIN_POWER = 1e-5;
-/** Per correlation that finds no echo of a playing reference (one every 128 ms until a delay is measured). */
-const PRESENCE_DECAY = 0.25;
+/** Per correlation that finds no echo of a playing reference (one every 128 ms until a delay is measured)… */
+const PRESENCE_DECAY = 0.1;
+/** …counted once the reference has played this long (a short overlap correlates weakly). */
+const PRESENCE_AFTER_SAMPLES = SR;
 const TIMELINE_CAPACITY = 1 << 21;
 
 export class EchoGuard {
@@ -82,6 +86,9 @@ export class EchoGuard {
    * while the reference plays and the microphone shows no trace of it (headphones).
    */
   private echoPresence = 1;
+  /** Samples of active reference the microphone has heard since the stream started. */
+  private referencePlayed = 0;
+  private readonly filterSamples: number;
   /** Input-clock index where the next window should start (undefined: a new stream). */
   private expectedStart: number | undefined;
   /** Index of the first sample in `pending`. */
@@ -95,13 +102,15 @@ export class EchoGuard {
     this.minLag = Math.round((options.minDelayMs * SR) / 1000);
     const maxLag = Math.round((options.maxDelayMs * SR) / 1000);
     this.estimator = new DelayEstimator({ minLagSamples: this.minLag, maxLagSamples: maxLag, analysisSamples: ANALYSIS_SAMPLES, sampleRate: SR });
-    this.fdaf = new Fdaf({ blockSamples: BLOCK, partitions: Math.max(1, Math.ceil((options.filterMs * SR) / 1000 / BLOCK) + 2), step: options.step });
+    const partitions = Math.max(1, Math.ceil((options.filterMs * SR) / 1000 / BLOCK) + PRE_DELAY_SAMPLES / BLOCK);
+    this.filterSamples = partitions * BLOCK;
+    this.fdaf = new Fdaf({ blockSamples: BLOCK, partitions, step: options.step });
     this.suppressor = new ResidualSuppressor({
       blockSamples: BLOCK,
       floorGain: 10 ** (options.suppressionFloorDb / 20),
       overSubtraction: options.overSubtraction,
       unadaptedEchoGain: 10 ** (options.unadaptedEchoGainDb / 10),
-      tailDecay: 0.7,
+      tailDecay: 0.82,
     });
     const envelopeBlocks = Math.ceil((maxLag - this.minLag) / BLOCK) + 2;
     this.envelopeRing = Array.from({ length: envelopeBlocks }, () => new Float64Array(this.suppressor.bins));
@@ -182,6 +191,7 @@ export class EchoGuard {
     this.ready = [];
     this.expectedStart = undefined;
     this.sinceEstimate = 0;
+    this.referencePlayed = 0;
   }
 
   private processBlock(block: number[], blockStart: number): void {
@@ -194,9 +204,12 @@ export class EchoGuard {
     for (let i = 0; i < BLOCK; i++) this.micBlock[i] = block[i] ?? 0;
     // Filter input: the reference shifted by the bulk delay minus the pre-delay margin.
     this.reference.read(blockStart - this.lagSamples + PRE_DELAY_SAMPLES, this.referenceBlock);
-    const linear = this.fdaf.process(this.referenceBlock, this.micBlock);
+    const linear = this.fdaf.process(this.referenceBlock, this.micBlock, this.suppressor.nearEndLikely);
     // Coarse bound: the reference's power at any lag of the search window.
     this.reference.read(blockStart - this.minLag, this.newestReference);
+    let newestPower = 0;
+    for (const v of this.newestReference) newestPower += v * v;
+    if (newestPower / BLOCK > ESTIMATE_MIN_POWER) this.referencePlayed += BLOCK;
     const slot = this.envelopeRing[this.envelopeHead] as Float64Array;
     this.suppressor.framePower(this.newestPrevious, this.newestReference, slot);
     this.newestPrevious.set(this.newestReference);
@@ -223,17 +236,22 @@ export class EchoGuard {
     if (power / probe.length < ESTIMATE_MIN_POWER) return;
     const { lagSamples, confidence } = this.estimator.estimate(this.mic, this.reference, endIndex);
     if (confidence < WEAK_CONFIDENCE) {
-      this.echoPresence = Math.max(0, this.echoPresence - PRESENCE_DECAY);
+      if (confidence < ABSENT_CONFIDENCE && this.referencePlayed >= PRESENCE_AFTER_SAMPLES) {
+        this.echoPresence = Math.max(0, this.echoPresence - PRESENCE_DECAY);
+      }
       return;
     }
-    this.echoPresence = 1;
     const agrees = this.candidateLag !== undefined && Math.abs(this.candidateLag - lagSamples) <= 16;
     this.candidateLag = lagSamples;
     if (confidence < STRONG_CONFIDENCE && !agrees) return;
-    this.lagMeasured = true;
-    if (Math.abs(lagSamples - this.lagSamples) > DELAY_CHANGE_SAMPLES) {
+    this.echoPresence = 1;
+    // Move the filter only when the echo's start falls outside it (before the pre-delay margin, or
+    // past its first half); reflections inside it are the filter's job.
+    const offset = lagSamples - this.lagSamples;
+    if (!this.lagMeasured || offset < -(3 * PRE_DELAY_SAMPLES) / 4 || offset > this.filterSamples / 2) {
       this.lagSamples = lagSamples;
       this.fdaf.resetFilter();
     }
+    this.lagMeasured = true;
   }
 }

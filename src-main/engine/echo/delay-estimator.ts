@@ -25,6 +25,8 @@ export interface DelayEstimatorOptions {
 /** Band used for the correlation: below it rumble and hum, above it little echo energy. */
 const LOW_HZ = 200;
 const HIGH_HZ = 4000;
+/** A peak this close to the largest one, at a smaller lag, is taken as the direct path. */
+const EARLIEST_PEAK_SHARE = 0.6;
 
 export class DelayEstimator {
   private readonly fft: RealFft;
@@ -100,6 +102,14 @@ export class DelayEstimator {
       }
     }
     const rms = Math.sqrt(sumSquares / (this.span + 1)) + 1e-20;
-    return { lagSamples: maxLagSamples - bestOffset, confidence: best / rms };
+    // A room adds reflections after the direct path, sometimes stronger: take the earliest strong peak.
+    let earliest = bestOffset;
+    for (let k = this.span; k > bestOffset; k--) {
+      if ((this.corr[k] ?? 0) >= EARLIEST_PEAK_SHARE * best) {
+        earliest = k;
+        break;
+      }
+    }
+    return { lagSamples: maxLagSamples - earliest, confidence: best / rms };
   }
 }

@@ -36,6 +36,7 @@ export class EchoSafeBargeIn {
     this.detector = new BargeInDetector({
       minSpeechMs: echo.bargeInMinSpeechMs,
       threshold: echo.bargeInThreshold,
+      echoFreeThreshold: echo.bargeInEchoFreeThreshold,
       maxEchoFraction: echo.enabled ? echo.bargeInMaxEchoFraction : 1,
       rearmSilenceMs: echo.bargeInRearmSilenceMs,
     });

@@ -96,8 +96,11 @@ export class Fdaf {
     return this.bestErleDb;
   }
 
-  /** One block: `reference` = the delay-aligned reference, `mic` = the microphone; returns views valid until the next call. */
-  process(reference: ArrayLike<number>, mic: ArrayLike<number>): FdafBlock {
+  /**
+   * One block: `reference` = the delay-aligned reference, `mic` = the microphone; `nearEndTalking`
+   * (from a double-talk detector) freezes adaptation. Returns views valid until the next call.
+   */
+  process(reference: ArrayLike<number>, mic: ArrayLike<number>, nearEndTalking = false): FdafBlock {
     const { b, p, bins } = this;
     // Newest reference spectrum of [previous block, this block] goes to the ring's head.
     this.head = (this.head + p - 1) % p;
@@ -168,6 +171,7 @@ export class Fdaf {
 
     // Near-end talk guard: once adapted, a large error relative to the echo estimate means the
     // error is mostly someone else's voice; learn slowly from it.
+    if (nearEndTalking) return this.out;
     const rate = this.adapted ? Math.min(1, (2 * this.echoPower) / (this.errorPower + 1e-12)) : 1;
     if (rate < 0.01) return this.out;
     this.adaptation += rate;

@@ -20,7 +20,10 @@ export interface ResidualSuppressorOptions {
   floorGain: number;
   /** Over-subtraction applied to the residual-echo estimate. */
   overSubtraction: number;
-  /** Coarse echo-to-reference power gain assumed while the linear filter has not adapted. */
+  /**
+   * Upper bound (and starting point) of the coarse echo-to-reference power gain used while the
+   * linear filter has not adapted; the gain actually used is learned (see `coarseGainDb`).
+   */
   unadaptedEchoGain: number;
   /** Per-block decay of the residual echo estimate (the room's tail). */
   tailDecay: number;
@@ -37,6 +40,12 @@ export interface SuppressorInput {
 }
 
 const MIN_LEAK = 0.05;
+/** The coarse bound sits this far above the 90th percentile of the mic-to-reference power ratio. */
+const COARSE_MARGIN_DB = 3;
+/** Quantile tracking of that ratio, per block: up 0.45 dB, down 0.05 dB → settles at the 90th percentile. */
+const COARSE_UP_DB = 0.18;
+const COARSE_DOWN_DB = 0.02;
+const COARSE_MIN_DB = -50;
 const SPREAD_BINS = 2;
 
 export class ResidualSuppressor {
@@ -60,6 +69,9 @@ export class ResidualSuppressor {
   private pyy = 1e-12;
   private leak = 0.5;
   private lastEchoFraction = 0;
+  private lastNearEndLikely = false;
+  /** 90th percentile of the mic-to-reference-envelope power ratio while the reference plays (dB). */
+  private ratioQuantileDb: number;
 
   constructor(private readonly options: ResidualSuppressorOptions) {
     const b = options.blockSamples;
@@ -80,6 +92,17 @@ export class ResidualSuppressor {
     this.residual = new Float64Array(this.bins);
     this.overlap = new Float64Array(b);
     this.output = new Float64Array(b);
+    this.ratioQuantileDb = 10 * Math.log10(options.unadaptedEchoGain) - COARSE_MARGIN_DB;
+  }
+
+  /** Whether the last frame was louder than the echo could explain (double-talk detector for the canceller). */
+  get nearEndLikely(): boolean {
+    return this.lastNearEndLikely;
+  }
+
+  /** The coarse echo gain in use (dB): how loud the echo may be relative to the reference envelope. */
+  get coarseGainDb(): number {
+    return this.ratioQuantileDb + COARSE_MARGIN_DB;
   }
 
   /** Fraction (0..1) of the last frame's microphone energy that was attributed to echo. */
@@ -113,7 +136,21 @@ export class ResidualSuppressor {
     }
     this.updateLeak(errorTotal, echoTotal);
 
-    const prior = unadaptedEchoGain * (1 - input.adaptation) ** 2;
+    let micSum = 0, envelopeSum = 0;
+    for (let k = 0; k < bins; k++) {
+      micSum += this.micPower[k] ?? 0;
+      envelopeSum += input.referenceEnvelope[k] ?? 0;
+    }
+    this.lastNearEndLikely = micSum > 1e-9 * bins;
+    if (envelopeSum > 1e-6 * bins) {
+      const ratioDb = 10 * Math.log10((micSum + 1e-12) / envelopeSum);
+      // Louder than the echo has (nearly) ever been relative to the reference: someone is talking.
+      this.lastNearEndLikely = ratioDb > this.ratioQuantileDb + COARSE_MARGIN_DB;
+      const ceiling = 10 * Math.log10(unadaptedEchoGain) - COARSE_MARGIN_DB;
+      this.ratioQuantileDb += ratioDb > this.ratioQuantileDb ? COARSE_UP_DB : -COARSE_DOWN_DB;
+      this.ratioQuantileDb = Math.min(ceiling, Math.max(COARSE_MIN_DB, this.ratioQuantileDb));
+    }
+    const prior = 10 ** (this.coarseGainDb / 10) * (1 - input.adaptation) ** 2;
     const leak = Math.max(MIN_LEAK, this.leak) * overSubtraction;
     let micTotal = 0, outTotal = 0;
     for (let k = 0; k < bins; k++) {
