@@ -155,7 +155,8 @@ export function mix(...signals: Float32Array[]): Float32Array {
 /**
  * The user's speech turns in a clean near-end signal, from energy alone (no VAD): 32 ms windows
  * after a 120 Hz high-pass; voiced = above max(peak − 35 dB, −60 dBFS); runs merged across gaps
- * shorter than `mergeGapMs` (pauses inside a turn); runs shorter than 96 ms are ignored.
+ * shorter than `mergeGapMs` (pauses inside a turn); runs shorter than 128 ms (clicks, a lone
+ * plosive burst) are ignored.
  */
 export function speechTurns(near: Float32Array, mergeGapMs = 500): SpeechTurn[] {
   const filtered = highPass(near, 120);
@@ -175,7 +176,7 @@ export function speechTurns(near: Float32Array, mergeGapMs = 500): SpeechTurn[] 
     const voiced = i < db.length && (db[i] ?? -120) > threshold;
     if (voiced && start < 0) start = i;
     if (!voiced && start >= 0) {
-      if (i - start >= 3) turns.push({ startMs: start * 32, endMs: i * 32 });
+      if (i - start >= 4) turns.push({ startMs: start * 32, endMs: i * 32 });
       start = -1;
     }
   }

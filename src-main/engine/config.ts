@@ -118,9 +118,9 @@ export const EngineConfigSchema = z.object({
       /** Barge-in while the answer is audible: VAD probability a window needs to count as the user's voice. */
       bargeInThreshold: z.number().min(0.05).max(0.99).default(0.6),
       /** …and where the echo explains (almost) nothing: the assistant between words, or headphones. */
-      bargeInEchoFreeThreshold: z.number().min(0.05).max(0.99).default(0.6),
+      bargeInEchoFreeThreshold: z.number().min(0.05).max(0.99).default(0.5),
       /** …and sustained voice for this long (peers use ~130–250 ms). */
-      bargeInMinSpeechMs: z.number().int().min(32).max(2000).default(192),
+      bargeInMinSpeechMs: z.number().int().min(32).max(2000).default(160),
       /** Windows whose energy the echo explains more than this are not the user's voice. */
       bargeInMaxEchoFraction: z.number().min(0).max(1).default(0.9),
       /** After a barge-in, the next one needs this much non-voice first (the user's speech ended). */

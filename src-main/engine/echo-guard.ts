@@ -60,6 +60,12 @@ const ESTIMATE_MIN_POWER = 1e-5;
 const PRESENCE_DECAY = 0.1;
 /** …counted once the reference has played this long (a short overlap correlates weakly). */
 const PRESENCE_AFTER_SAMPLES = SR;
+/** The first estimate waits for this much played reference (a short overlap correlates by chance). */
+const ESTIMATE_AFTER_SAMPLES = SR / 2;
+/** A confirmed delay this much later than the one in use moves the filter (its taps would be wasted). */
+const LATER_MOVE_SAMPLES = 3 * BLOCK;
+/** Once the delay is measured, the coarse echo bound looks this far past it (early reverberation). */
+const ENVELOPE_AFTER_DELAY_SAMPLES = 10 * BLOCK;
 const TIMELINE_CAPACITY = 1 << 21;
 
 export class EchoGuard {
@@ -213,11 +219,21 @@ export class EchoGuard {
     const slot = this.envelopeRing[this.envelopeHead] as Float64Array;
     this.suppressor.framePower(this.newestPrevious, this.newestReference, slot);
     this.newestPrevious.set(this.newestReference);
-    this.envelopeHead = (this.envelopeHead + 1) % this.envelopeRing.length;
+    // Entry j blocks back holds the reference at lag minLag + j·BLOCK. Once the delay is known,
+    // only lags from just before it to the room's early reverberation count.
+    const ringLength = this.envelopeRing.length;
+    let firstBack = 0;
+    let lastBack = ringLength - 1;
+    if (this.lagMeasured) {
+      firstBack = Math.max(0, Math.floor((this.lagSamples - PRE_DELAY_SAMPLES - this.minLag) / BLOCK));
+      lastBack = Math.min(ringLength - 1, Math.ceil((this.lagSamples + ENVELOPE_AFTER_DELAY_SAMPLES - this.minLag) / BLOCK));
+    }
     this.envelope.fill(0);
-    for (const e of this.envelopeRing) {
+    for (let back = firstBack; back <= lastBack; back++) {
+      const e = this.envelopeRing[(this.envelopeHead - back + ringLength) % ringLength] as Float64Array;
       for (let k = 0; k < e.length; k++) if ((e[k] ?? 0) > (this.envelope[k] ?? 0)) this.envelope[k] = e[k] ?? 0;
     }
+    this.envelopeHead = (this.envelopeHead + 1) % ringLength;
     const out = this.suppressor.process({
       mic: this.micBlock,
       error: linear.error,
@@ -233,7 +249,7 @@ export class EchoGuard {
     this.reference.read(endIndex - ANALYSIS_SAMPLES - this.lagSamples, probe);
     let power = 0;
     for (const v of probe) power += v * v;
-    if (power / probe.length < ESTIMATE_MIN_POWER) return;
+    if (power / probe.length < ESTIMATE_MIN_POWER || this.referencePlayed < ESTIMATE_AFTER_SAMPLES) return;
     const { lagSamples, confidence } = this.estimator.estimate(this.mic, this.reference, endIndex);
     if (confidence < WEAK_CONFIDENCE) {
       if (confidence < ABSENT_CONFIDENCE && this.referencePlayed >= PRESENCE_AFTER_SAMPLES) {
@@ -248,7 +264,8 @@ export class EchoGuard {
     // Move the filter only when the echo's start falls outside it (before the pre-delay margin, or
     // past its first half); reflections inside it are the filter's job.
     const offset = lagSamples - this.lagSamples;
-    if (!this.lagMeasured || offset < -(3 * PRE_DELAY_SAMPLES) / 4 || offset > this.filterSamples / 2) {
+    const confirmedLater = agrees && offset > LATER_MOVE_SAMPLES;
+    if (!this.lagMeasured || offset < -(3 * PRE_DELAY_SAMPLES) / 4 || offset > this.filterSamples / 2 || confirmedLater) {
       this.lagSamples = lagSamples;
       this.fdaf.resetFilter();
     }

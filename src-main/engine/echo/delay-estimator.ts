@@ -27,6 +27,8 @@ const LOW_HZ = 200;
 const HIGH_HZ = 4000;
 /** A peak this close to the largest one, at a smaller lag, is taken as the direct path. */
 const EARLIEST_PEAK_SHARE = 0.6;
+/** …if it comes at most this much earlier (a reflection's extra path is a few metres). */
+const EARLIEST_PEAK_WITHIN_MS = 40;
 
 export class DelayEstimator {
   private readonly fft: RealFft;
@@ -104,7 +106,8 @@ export class DelayEstimator {
     const rms = Math.sqrt(sumSquares / (this.span + 1)) + 1e-20;
     // A room adds reflections after the direct path, sometimes stronger: take the earliest strong peak.
     let earliest = bestOffset;
-    for (let k = this.span; k > bestOffset; k--) {
+    const earliestOffset = Math.min(this.span - 1, bestOffset + Math.round((EARLIEST_PEAK_WITHIN_MS * this.options.sampleRate) / 1000));
+    for (let k = earliestOffset; k > bestOffset; k--) {
       if ((this.corr[k] ?? 0) >= EARLIEST_PEAK_SHARE * best) {
         earliest = k;
         break;

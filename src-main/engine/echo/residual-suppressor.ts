@@ -46,6 +46,8 @@ const COARSE_MARGIN_DB = 3;
 const COARSE_UP_DB = 0.18;
 const COARSE_DOWN_DB = 0.02;
 const COARSE_MIN_DB = -50;
+/** Per block (16 ms): −0.46 dB, i.e. −28 dB a second, a reverberant room's decay. */
+const ECHO_LEVEL_DECAY = 0.9;
 const SPREAD_BINS = 2;
 
 export class ResidualSuppressor {
@@ -70,6 +72,7 @@ export class ResidualSuppressor {
   private leak = 0.5;
   private lastEchoFraction = 0;
   private lastNearEndLikely = false;
+  private echoLevel = 0;
   /** 90th percentile of the mic-to-reference-envelope power ratio while the reference plays (dB). */
   private ratioQuantileDb: number;
 
@@ -105,7 +108,10 @@ export class ResidualSuppressor {
     return this.ratioQuantileDb + COARSE_MARGIN_DB;
   }
 
-  /** Fraction (0..1) of the last frame's microphone energy that was attributed to echo. */
+  /**
+   * Share (0..1) of the echo in the last frame: recent echo level / (that + what passes the
+   * suppressor). 1 = everything heard is the assistant; ≈ 0 = a voice the reference does not explain.
+   */
   get echoFraction(): number {
     return this.lastEchoFraction;
   }
@@ -152,7 +158,7 @@ export class ResidualSuppressor {
     }
     const prior = 10 ** (this.coarseGainDb / 10) * (1 - input.adaptation) ** 2;
     const leak = Math.max(MIN_LEAK, this.leak) * overSubtraction;
-    let micTotal = 0, outTotal = 0;
+    let explained = 0, outTotal = 0;
     for (let k = 0; k < bins; k++) {
       let spread = 0;
       for (let j = Math.max(0, k - SPREAD_BINS); j <= Math.min(bins - 1, k + SPREAD_BINS); j++) spread = Math.max(spread, this.echoPower[j] ?? 0);
@@ -167,10 +173,13 @@ export class ResidualSuppressor {
       const gain = errorPower * suppression * suppression > micPower ? Math.sqrt(micPower / errorPower) : suppression;
       this.re[k] = (this.re[k] ?? 0) * gain;
       this.im[k] = (this.im[k] ?? 0) * gain;
-      micTotal += this.micPower[k] ?? 0;
+      explained += Math.min(micPower, (this.echoPower[k] ?? 0) + residual);
       outTotal += errorPower * gain * gain;
     }
-    this.lastEchoFraction = micTotal > 1e-12 ? Math.min(1, Math.max(0, 1 - outTotal / micTotal)) : 0;
+    // The echo's level decays like a room after the reference stops, so the reverberant tail of the
+    // assistant's last word still counts as explained while a user's fresh voice does not.
+    this.echoLevel = Math.max(explained, ECHO_LEVEL_DECAY * this.echoLevel);
+    this.lastEchoFraction = this.echoLevel + outTotal > 1e-12 ? this.echoLevel / (this.echoLevel + outTotal) : 0;
 
     this.fft.inverse(this.re, this.im, this.time);
     for (let i = 0; i < b; i++) {
@@ -183,6 +192,7 @@ export class ResidualSuppressor {
   reset(): void {
     for (const a of [this.prevMic, this.prevError, this.prevEcho, this.residual, this.overlap]) a.fill(0);
     this.lastEchoFraction = 0;
+    this.echoLevel = 0;
   }
 
   /** Speex's leak estimate: how much of the echo estimate's power pattern is still in the error. */
