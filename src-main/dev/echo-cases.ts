@@ -220,11 +220,15 @@ export function echoOnlyCase(room: RoomOptions = DEFAULT_ROOM): EchoCase {
   return makeCase('synthetic echo only', far, echoThroughRoom(far, room), new Float32Array(far.length));
 }
 
-/** The user talks over the assistant's speech (double talk), twice. */
-export function doubleTalkCase(room: RoomOptions = DEFAULT_ROOM, userGainDb = 0): EchoCase {
+/**
+ * The user talks over the assistant's speech (double talk), twice: `firstAtMs` into the answer and
+ * at 8.2 s, `userGainDb` relative to the clip's own level (the echo is `room.echoGainDb` relative
+ * to the assistant's).
+ */
+export function doubleTalkCase(room: RoomOptions = DEFAULT_ROOM, userGainDb = 0, firstAtMs = 2500): EchoCase {
   const far = assistantVoice();
   const farMs = (far.length * 1000) / SR;
-  const near = place(farMs, [[clip('spk1_snt1.wav'), 2500, userGainDb], [clip('goforward.wav'), 8200, userGainDb]]);
+  const near = place(farMs, [[clip('spk1_snt1.wav'), firstAtMs, userGainDb], [clip('goforward.wav'), 8200, userGainDb]]);
   return makeCase('double talk', far, echoThroughRoom(far, room), near);
 }
 

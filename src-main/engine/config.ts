@@ -114,7 +114,7 @@ export const EngineConfigSchema = z.object({
       suppressionFloorDb: z.number().min(-60).max(0).default(-30),
       overSubtraction: z.number().min(1).max(8).default(2),
       /** Echo may be this much louder than the reference before the canceller has learned the room. */
-      unadaptedEchoGainDb: z.number().min(-20).max(30).default(12),
+      unadaptedEchoGainDb: z.number().min(-20).max(30).default(18),
       /** Barge-in while the answer is audible: VAD probability a window needs to count as the user's voice. */
       bargeInThreshold: z.number().min(0.05).max(0.99).default(0.6),
       /** …and where the echo explains (almost) nothing: the assistant between words, or headphones. */

@@ -46,8 +46,8 @@ const COARSE_MARGIN_DB = 3;
 const COARSE_UP_DB = 0.18;
 const COARSE_DOWN_DB = 0.02;
 const COARSE_MIN_DB = -50;
-/** Per block (16 ms): −0.46 dB, i.e. −28 dB a second, a reverberant room's decay. */
-const ECHO_LEVEL_DECAY = 0.9;
+/** Per block (16 ms): −0.22 dB, i.e. −14 dB a second, slower than most rooms decay. */
+const ECHO_LEVEL_DECAY = 0.95;
 const SPREAD_BINS = 2;
 
 export class ResidualSuppressor {
