@@ -101,6 +101,34 @@ export const EngineConfigSchema = z.object({
       maxUnitChars: z.number().int().min(40).max(1000).default(DEFAULT_CHUNKER_OPTIONS.maxUnitChars),
     })
     .prefault({}),
+  echo: z
+    .object({
+      /** Run the echo guard on the microphone path while the assistant speaks (off for headphones). */
+      enabled: z.boolean().default(true),
+      /** Delay search window of the echo relative to the reported playback position. */
+      minDelayMs: z.number().int().min(-200).max(0).default(-64),
+      maxDelayMs: z.number().int().min(50).max(1000).default(480),
+      /** Length of the adaptive filter (the room's echo tail it models), after the bulk delay. */
+      filterMs: z.number().int().min(32).max(512).default(256),
+      /** Normalized adaptation step of the linear canceller. */
+      step: z.number().min(0.05).max(1).default(0.5),
+      /** Strongest attenuation the residual-echo suppressor applies to a frequency bin. */
+      suppressionFloorDb: z.number().min(-60).max(0).default(-30),
+      overSubtraction: z.number().min(1).max(8).default(2),
+      /** Echo may be this much louder than the reference before the canceller has learned the room. */
+      unadaptedEchoGainDb: z.number().min(-20).max(30).default(18),
+      /** Barge-in while the answer is audible: VAD probability a window needs to count as the user's voice. */
+      bargeInThreshold: z.number().min(0.05).max(0.99).default(0.6),
+      /** …and where the echo explains (almost) nothing: the assistant between words, or headphones. */
+      bargeInEchoFreeThreshold: z.number().min(0.05).max(0.99).default(0.5),
+      /** …and sustained voice for this long (peers use ~130–250 ms). */
+      bargeInMinSpeechMs: z.number().int().min(32).max(2000).default(160),
+      /** Windows whose energy the echo explains more than this are not the user's voice. */
+      bargeInMaxEchoFraction: z.number().min(0).max(1).default(0.9),
+      /** After a barge-in, the next one needs this much non-voice first (the user's speech ended). */
+      bargeInRearmSilenceMs: z.number().int().min(32).max(5000).default(320),
+    })
+    .prefault({}),
   turn: z
     .object({
       mode: z.enum(['push-to-talk', 'always-listening']).default('always-listening'),

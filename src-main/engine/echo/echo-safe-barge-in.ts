@@ -1,0 +1,66 @@
+import { BargeInDetector } from '../barge-in';
+import type { EngineConfig } from '../config';
+import { EchoGuard } from '../echo-guard';
+
+/**
+ * The microphone path while the assistant may be audible, as the app runs it:
+ * mic window → EchoGuard → VAD (on the echo-reduced window) → BargeInDetector.
+ * The VAD probability it returns is that of the cleaned window, so the endpointer can use the
+ * same number. Times are input-clock ms; the cleaned window lags by the guard's `latencyMs`.
+ */
+export interface SpeechProbability {
+  probability(window: Float32Array): Promise<number>;
+}
+
+export interface GuardedWindow {
+  /** The echo-reduced window the VAD saw, and its place on the input clock. */
+  samples: Float32Array;
+  startMs: number;
+  endMs: number;
+  probability: number;
+  echoFraction: number;
+  /** Set when this window completes a barge-in: the onset of the user's speech. */
+  bargeIn: { onsetMs: number } | null;
+}
+
+export class EchoSafeBargeIn {
+  readonly guard: EchoGuard;
+  readonly detector: BargeInDetector;
+
+  constructor(
+    private readonly vad: SpeechProbability,
+    config: Pick<EngineConfig, 'echo'>,
+  ) {
+    const echo = config.echo;
+    this.guard = new EchoGuard(echo);
+    this.detector = new BargeInDetector({
+      minSpeechMs: echo.bargeInMinSpeechMs,
+      threshold: echo.bargeInThreshold,
+      echoFreeThreshold: echo.bargeInEchoFreeThreshold,
+      maxEchoFraction: echo.enabled ? echo.bargeInMaxEchoFraction : 1,
+      rearmSilenceMs: echo.bargeInRearmSilenceMs,
+    });
+  }
+
+  /** Audio sent to the player; `startMs` = input-clock time its first sample is heard. */
+  addReference(samples: Float32Array, sampleRate: number, startMs: number): void {
+    this.guard.addReference(samples, sampleRate, startMs);
+  }
+
+  /** One mic window ending at `endMs`; `answerAudible` says whether barge-in is being decided now. */
+  async window(samples: Float32Array, endMs: number, answerAudible: boolean): Promise<GuardedWindow> {
+    const cleaned = this.guard.process(samples, endMs);
+    const lag = this.guard.latencyMs;
+    const durationMs = (samples.length * 1000) / 16000;
+    const probability = await this.vad.probability(cleaned.samples);
+    const startMs = endMs - durationMs - lag;
+    const window = { startMs, endMs: endMs - lag, probability, echoFraction: cleaned.echoFraction };
+    const bargeIn = answerAudible ? this.detector.push(window) : null;
+    return { samples: cleaned.samples, ...window, bargeIn };
+  }
+
+  /** A new answer starts: the detector re-arms (the guard keeps the learned echo path). */
+  answerStarted(): void {
+    this.detector.reset();
+  }
+}
