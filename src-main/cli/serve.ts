@@ -10,12 +10,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { AppSettings, AppSocketReply, HardwareInfo } from '../../src-renderer/src/bridge-types';
+import { engineConfigFromSettings, modelSetFor } from '../app/engine-config';
+import { detectHardware } from '../app/hardware';
+import { AppSettingsPatchSchema } from '../app/ipc-schemas';
+import { openSettingsStore, userDataPaths } from '../app/settings';
 import { EngineProcess } from '../engine/host/engine-process';
 import { defaultUserDataDir } from '../models/store';
 import { createWebServer, isLoopbackAddress } from '../web/server';
 import { ENGINE_FLAG_OPTIONS, engineInitFromFlags } from './engine-args';
 
-const USAGE = `usage: npm run serve -- [--models standin|standin-real|default] [--port N] [--host 127.0.0.1] [--no-open] [--rebuild]
+const USAGE = `usage: npm run serve -- [--models standin|standin-real|default] [--port N] [--host 127.0.0.1] [--no-open] [--rebuild] [--settings <file>]
        [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts] [--journal <file>]`;
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,6 +58,8 @@ async function main(): Promise<number> {
       'no-open': { type: 'boolean', default: false },
       rebuild: { type: 'boolean', default: false },
       'renderer-dir': { type: 'string' },
+      /** settings.json to use (default: the desktop app's, so both modes share one set of settings). */
+      settings: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -77,16 +84,40 @@ async function main(): Promise<number> {
     await buildRenderer(rendererDir);
   }
 
-  const init = engineInitFromFlags(values);
+  // Web mode's server owns the settings and is the only sender of engine configuration (as main
+  // is in the desktop app): the page asks for and saves settings over its socket (app_* messages).
+  const hw = await detectHardware();
+  const hardware: HardwareInfo = { ...hw, platform: process.platform, arch: process.arch, modelSet: modelSetFor(hw) };
+  const settingsFile = values.settings ? path.resolve(values.settings) : userDataPaths(defaultUserDataDir()).settings;
+  const settingsStore = openSettingsStore(settingsFile, hw, (problem) => console.warn(`serve: ${problem}`));
+  const initFor = (settings: AppSettings): ReturnType<typeof engineInitFromFlags> => engineInitFromFlags(values, engineConfigFromSettings(settings, hw));
+  const init = initFor(settingsStore.get());
   if (init.modelSet === 'default') init.userModelsDir = path.join(defaultUserDataDir(), 'models');
   const engine = new EngineProcess({ init });
+  const onAppMessage = (message: { type: string } & Record<string, unknown>, reply: (message: AppSocketReply) => void): void => {
+    if (message.type === 'app_settings_set') {
+      const patch = AppSettingsPatchSchema.safeParse(message.patch);
+      if (!patch.success) return reply({ type: 'app_settings_error', error: `invalid settings: ${patch.error.issues[0]?.message ?? 'rejected'}` });
+      const previous = engineConfigFromSettings(settingsStore.get(), hw);
+      const next = settingsStore.set({ ...settingsStore.get(), ...patch.data });
+      const config = engineConfigFromSettings(next, hw);
+      if (JSON.stringify(config) !== JSON.stringify(previous)) {
+        init.config = initFor(next).config; // an engine restart starts from the current settings
+        engine.send({ type: 'configure', patch: config });
+      }
+      return reply({ type: 'app_settings', settings: next, hardware });
+    }
+    if (message.type === 'app_settings_get') return reply({ type: 'app_settings', settings: settingsStore.get(), hardware });
+    reply({ type: 'app_settings_error', error: `unknown request ${message.type}` });
+  };
   engine.onEvent((event) => {
     if (event.type === 'host' && event.status !== 'started') console.log(`engine: ${event.status}${'restartMs' in event ? ` in ${event.restartMs} ms` : ''}`);
     if (event.type === 'state') console.log(`engine: ${event.state}${event.detail ? ` (${event.detail})` : ''}`);
     if (event.type === 'error') console.error(`engine error [${event.code}]: ${event.message}`);
   });
 
-  const server = await createWebServer({ engine, rendererDir, port, host: values.host });
+  const server = await createWebServer({ engine, rendererDir, port, host: values.host, onAppMessage });
+  console.log(`hardware: ${hw.cores} cores; ${hardware.modelSet.reason}`);
   console.log(`Murmur web mode: ${server.url}`);
   console.log('(only this machine can connect; the token in the link is required)');
   if (!values['no-open']) openBrowser(server.url);

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AutoTokenizer, env as transformersEnv, StyleTextToSpeech2Model } from '@huggingface/transformers';
 import { KokoroTTS } from 'kokoro-js';
-import { OUTPUT_SAMPLE_RATE } from './config';
+import { OUTPUT_SAMPLE_RATE, ttsDevicesFor } from './config';
 import type { StageBackend } from './events';
 import { abortError, DisposedError, messageOf, SerialQueue, throwIfAborted, toError } from './stage-kit';
 
@@ -140,19 +140,10 @@ export function platformAccelerator(platform: NodeJS.Platform = process.platform
   return undefined;
 }
 
-/** Devices the user can choose on this platform (Settings), CPU first. */
-export function kokoroDevicesFor(platform: NodeJS.Platform = process.platform, arch: string = process.arch): KokoroDevice[] {
-  const devices: KokoroDevice[] = ['cpu', 'auto'];
-  if ((platform === 'linux' && arch === 'x64') || platform === 'win32') devices.push('cuda');
-  if (platform === 'win32') devices.push('dml');
-  if (platform === 'darwin') devices.push('coreml');
-  return devices;
-}
-
 /** Why a requested device cannot even be tried here (undefined = it can). */
 function deviceUnsupportedReason(device: KokoroDevice): string | undefined {
   if (device === 'cpu' || device === 'auto') return undefined;
-  if (kokoroDevicesFor().includes(device)) return undefined;
+  if (ttsDevicesFor(process.platform, process.arch).includes(device)) return undefined;
   return `${device} is not available on ${process.platform}/${process.arch}`;
 }
 

@@ -3,9 +3,10 @@ import type { HostEvent } from '../../src-main/engine/host/types';
 import type { AppSettings, MurmurBridge, ShortcutAction } from './bridge-types';
 import { createElectronClient, createWebSocketClient, webSocketUrl, type EngineClient } from './engine-client';
 import { MicCapture, CAPTURE_SAMPLE_RATE } from './audio/capture';
+import { isAutoplayRefusal } from './audio/echo-loopback';
 import { Player } from './audio/playback';
-import { bridgeSettings, localSettings, settingsToConfigPatch, type SettingsStore } from './settings';
-import { uiStore } from './store';
+import { bridgeSettings, localSettings, serverSettings, type SettingsStore } from './settings';
+import { uiStore, type AudioStatus } from './store';
 import { createDemoClient } from './demo-feed';
 
 export type AppEnvironment = 'electron' | 'web' | 'demo';
@@ -17,10 +18,13 @@ export type AppEnvironment = 'electron' | 'web' | 'demo';
 export class AppController {
   readonly environment: AppEnvironment;
   private client: EngineClient | undefined;
-  private readonly settingsStore: SettingsStore;
+  private settingsStore: SettingsStore;
   private readonly bridge: MurmurBridge | undefined;
   private capture: MicCapture | undefined;
   private player: Player | undefined;
+  private outputProblem: AudioStatus['output'] | undefined;
+  private inputProblem: AudioStatus['input'] | undefined;
+  private micStarting = false;
   private audioStarting: Promise<void> | undefined;
   private readonly disposers: (() => void)[] = [];
 
@@ -31,13 +35,20 @@ export class AppController {
   }
 
   async start(): Promise<void> {
-    const settings = await this.settingsStore.load().catch(() => uiStore.getState().settings);
-    uiStore.getState().setSettings(settings);
-    uiStore.setState({ mode: settings.mode });
-
     const client = this.createClient();
+    if (client) this.client = client;
+    try {
+      const settings = await Promise.race([
+        this.settingsStore.load(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000)),
+      ]);
+      uiStore.getState().setSettings(settings);
+      uiStore.setState({ mode: settings.mode });
+      uiStore.getState().setHardware(await this.settingsStore.hardware());
+    } catch (err) {
+      uiStore.getState().notify('warning', 'settings', `Could not load your settings (${message(err)}); using the defaults.`);
+    }
     if (!client) return;
-    this.client = client;
     this.disposers.push(client.onStatus((status, detail) => {
       uiStore.getState().setLink(status, detail);
       if (status === 'open') this.syncEngine();
@@ -68,13 +79,18 @@ export class AppController {
       );
       return undefined;
     }
-    return createWebSocketClient(url);
+    const webClient = createWebSocketClient(url);
+    this.settingsStore = serverSettings((request) => webClient.request(request));
+    return webClient;
   }
 
-  /** After (re)connecting — including an engine restart — bring the engine up to date. */
+  /**
+   * After (re)connecting — including an engine restart — bring the engine up to date with what
+   * only the page knows. Configuration is not among it: main (Electron) or the server (web mode)
+   * starts the engine from the saved settings and sends every change.
+   */
   private syncEngine(): void {
     const { settings, muted } = uiStore.getState();
-    this.send({ type: 'configure', patch: settingsToConfigPatch(settings) });
     this.send({ type: 'set_mode', mode: settings.mode });
     if (muted) this.send({ type: 'mute', muted: true });
     this.send({ type: 'get_history' });
@@ -101,12 +117,19 @@ export class AppController {
     this.client?.send(cmd, transfer);
   }
 
-  /** Starts mic and player; safe to call repeatedly (e.g. on each user gesture). */
+  /**
+   * Starts mic and player; safe to call repeatedly. Call it from every user gesture: browsers hold
+   * audio output (and the capture context) until the page is clicked, and the first gesture is what
+   * lets the echo-cancelling playback route and the AudioContexts run.
+   */
   startAudio(): Promise<void> {
     if (this.environment === 'demo') return Promise.resolve();
-    if (this.capture && this.player) return this.player.resume();
+    // Synchronously inside the gesture, before anything awaits.
+    this.capture?.resume();
+    if (this.capture && this.player) return this.player.resume().finally(() => this.reportAudio());
     this.audioStarting ??= this.openAudio().finally(() => {
       this.audioStarting = undefined;
+      this.reportAudio();
     });
     return this.audioStarting;
   }
@@ -114,19 +137,26 @@ export class AppController {
   private async openAudio(): Promise<void> {
     const { settings } = uiStore.getState();
     const store = uiStore.getState();
+    this.reportAudio();
     if (!this.player) {
       try {
         this.player = await Player.create({
           outputDeviceId: settings.outputDeviceId,
           onStarted: (turn) => this.send({ type: 'playback_started', turn }),
           onUnitPlayed: (turn, unit) => this.send({ type: 'unit_played', turn, unit }),
+          onStateChange: () => this.reportAudio(),
         });
+        this.outputProblem = undefined;
         store.dismiss('speaker');
       } catch (err) {
+        this.outputProblem = 'failed';
         store.notify('error', 'speaker', `Audio output unavailable: ${message(err)}`);
       }
+      this.reportAudio();
     }
     if (!this.capture) {
+      this.micStarting = true;
+      this.reportAudio();
       try {
         this.capture = await MicCapture.start({
           deviceId: settings.inputDeviceId,
@@ -134,19 +164,56 @@ export class AppController {
             if (uiStore.getState().muted) return; // nothing leaves the page while muted
             this.send({ type: 'audio', sampleRate: CAPTURE_SAMPLE_RATE, samples }, [samples.buffer]);
           },
+          onStateChange: () => this.reportAudio(),
         });
+        this.inputProblem = undefined;
         store.dismiss('mic');
       } catch (err) {
-        store.notify('warning', 'mic', `Microphone unavailable: ${message(err)}. You can still type a message.`);
+        this.inputProblem = isAutoplayRefusal(err) ? 'denied' : 'failed';
+        store.notify(
+          'warning',
+          'mic',
+          this.inputProblem === 'denied'
+            ? 'Microphone access is blocked. Allow it for this page (the icon in the address bar), then reload. You can still type a message.'
+            : `Microphone unavailable: ${message(err)}. You can still type a message.`,
+        );
+      } finally {
+        this.micStarting = false;
       }
     }
     await this.player?.resume();
   }
 
+  /** Publishes what the browser lets audio do right now (the header and the echo chip read it). */
+  private reportAudio(): void {
+    if (this.environment === 'demo') return;
+    const player = this.player;
+    const output: AudioStatus['output'] = player ? (player.blocked ? 'blocked' : 'running') : (this.outputProblem ?? 'starting');
+    const capture = this.capture;
+    const input: AudioStatus['input'] = capture ? (capture.blocked ? 'blocked' : 'running') : this.micStarting ? 'starting' : (this.inputProblem ?? 'starting');
+    let echo: AudioStatus['echo'] = 'pending';
+    let echoDetail: string | undefined;
+    if (player && capture) {
+      if (player.route !== 'echo-loopback') {
+        echo = 'unprotected';
+        echoDetail = `replies cannot reach the echo canceller (${player.routeProblem ?? 'direct output'})`;
+      } else if (!capture.echoCancellation) {
+        echo = 'unprotected';
+        echoDetail = 'this microphone runs without echo cancellation';
+      } else echo = output === 'running' ? 'protected' : 'pending';
+    } else if (player && player.route !== 'echo-loopback') {
+      echo = 'unprotected';
+      echoDetail = `replies cannot reach the echo canceller (${player.routeProblem ?? 'direct output'})`;
+    }
+    const next: AudioStatus = { output, input, echo, ...(echoDetail ? { echoDetail } : {}) };
+    const current = uiStore.getState().audio;
+    if (JSON.stringify(current) !== JSON.stringify(next)) uiStore.getState().setAudio(next);
+  }
+
   setMode(mode: ListenMode): void {
     uiStore.setState({ mode });
     this.send({ type: 'set_mode', mode });
-    void this.updateSettings({ mode }, false);
+    void this.updateSettings({ mode });
   }
 
   toggleMode(): void {
@@ -181,11 +248,19 @@ export class AppController {
     uiStore.getState().clearConversation();
   }
 
-  async updateSettings(patch: Partial<AppSettings>, apply = true): Promise<void> {
+  /** Saves settings; their owner (main, or the server in web mode) tells the engine what changed. */
+  async updateSettings(patch: Partial<AppSettings>): Promise<void> {
     const previous = uiStore.getState().settings;
-    const next = await this.settingsStore.save(patch);
+    uiStore.getState().setSettings({ ...previous, ...patch }); // the control follows at once
+    let next: AppSettings;
+    try {
+      next = await this.settingsStore.save(patch);
+    } catch (err) {
+      uiStore.getState().setSettings(previous);
+      uiStore.getState().notify('error', 'settings', `Could not save the setting: ${message(err)}`);
+      return;
+    }
     uiStore.getState().setSettings(next);
-    if (apply) this.send({ type: 'configure', patch: settingsToConfigPatch(next) });
     if (next.outputDeviceId !== previous.outputDeviceId) await this.player?.setOutputDevice(next.outputDeviceId).catch(() => undefined);
     if (next.inputDeviceId !== previous.inputDeviceId && this.capture) {
       await this.capture.stop();
