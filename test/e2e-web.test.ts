@@ -10,13 +10,41 @@ import { projectRoot, sharedPath } from '../src-main/dev/shared-data';
 
 /**
  * End to end, web mode: `npm run serve -- --models standin` (real engine process, stand-in models)
- * + Debian's Chromium with a fake microphone that plays a real recording (jfk.wav, padded with
- * trailing silence so the end of the turn is detected and answered; Chromium loops the file). Asserts that a
- * spoken turn goes all the way through: transcript, assistant reply, and a waterfall row with every
- * stage, and saves a screenshot to test-results/e2e-web.png.
+ * + Chromium with a fake microphone that plays a real recording (jfk.wav, padded with trailing
+ * silence so the end of the turn is detected and answered; Chromium loops the file). Chromium runs
+ * with its normal autoplay policy (no `--autoplay-policy` flag): the page must first say "Click to
+ * start audio", and a click like a person's starts it. Asserts that a spoken turn then goes all the
+ * way through: transcript, assistant reply, a waterfall row with every stage, the echo-cancelling
+ * playback route established. Screenshots: test-results/e2e-web-click-to-start.png (before the
+ * click) and test-results/e2e-web.png (at the end).
  */
-const CHROMIUM = '/usr/bin/chromium';
 const root = projectRoot();
+
+/**
+ * A Chromium the way a developer has one: Playwright's own download (`npx playwright install
+ * chromium`), else a system Chromium or Chrome on the PATH; a clear failure naming the install
+ * commands otherwise.
+ */
+function findChromium(): string {
+  const candidates: string[] = [];
+  try {
+    candidates.push(chromium.executablePath());
+  } catch {
+    // this playwright-core knows no Chromium build for the platform
+  }
+  const names = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    for (const name of names) candidates.push(path.join(dir, name));
+  }
+  candidates.push('/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome');
+  const found = candidates.find((file) => existsSync(file));
+  if (found) return found;
+  throw new Error(
+    'no Chromium found for the end-to-end test. Install one: `npx playwright install chromium` ' +
+      "(Playwright's build), or the system package (`sudo apt-get install chromium` on Debian/Ubuntu, " +
+      '`brew install --cask chromium` on macOS).',
+  );
+}
 const TRAILING_SILENCE_S = 12;
 const TYPED_MESSAGE = 'Tell me a short story about a cat.';
 const STAGES = ['endOfTurnWait', 'stt', 'llmFirstToken', 'firstUnit', 'ttsFirstAudio', 'playbackStart'];
@@ -24,7 +52,8 @@ const STAGES = ['endOfTurnWait', 'stt', 'llmFirstToken', 'firstUnit', 'ttsFirstA
 function startServe(journal: string): { child: ChildProcess; url: Promise<string>; output: () => string } {
   // Same as `npm run serve -- --models standin --port 0 --no-open --rebuild` (the UI is rebuilt from
   // the current source), without npm in between so the process can be stopped by its pid.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/serve.ts', '--models', 'standin', '--port', '0', '--no-open', '--rebuild', '--journal', journal], {
+  const settings = path.join(path.dirname(journal), 'settings.json'); // never the user's own
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/serve.ts', '--models', 'standin', '--port', '0', '--no-open', '--rebuild', '--journal', journal, '--settings', settings], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0' },
@@ -79,7 +108,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
   let url = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+    const executablePath = findChromium();
     workDir = mkdtempSync(path.join(tmpdir(), 'murmur-e2e-'));
     const speech = readWavAs16kMono(sharedPath('speech/jfk.wav'));
     // Trailing silence long enough for the stand-in STT (several seconds on 2 cores, with Chromium
@@ -95,7 +124,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
     await waitForLog(serve.output, /engine: ready/, 280_000);
 
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       headless: true,
       args: [
         '--no-sandbox',
@@ -104,7 +133,6 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
         '--use-fake-ui-for-media-stream',
         '--use-fake-device-for-media-stream',
         `--use-file-for-fake-audio-capture=${micWav}`,
@@ -150,6 +178,34 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       expect(await row.locator(`.wf-bar.stage-${stage}`).count(), `waterfall stage ${stage}`).toBe(1);
     }
   }
+
+  it('says "Click to start audio" until the page is clicked, then starts it and protects against echo', async () => {
+    if (!page) throw new Error('page did not open');
+    const p = page;
+    try {
+      const pill = p.locator('[data-testid=state-indicator]');
+      const gate = p.locator('[data-testid=audio-gate]');
+      await gate.waitFor({ timeout: 60_000 });
+      await expect.poll(() => pill.innerText(), { timeout: 60_000 }).toBe('Click to start audio');
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      await p.screenshot({ path: path.join(root, 'test-results', 'e2e-web-click-to-start.png'), fullPage: true });
+
+      // A person's click: the mouse moves onto the button and presses it.
+      const button = p.locator('[data-testid=start-audio]');
+      const box = await button.boundingBox();
+      if (!box) throw new Error('the start-audio button has no box');
+      await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+
+      await gate.waitFor({ state: 'detached', timeout: 15_000 });
+      await expect.poll(() => pill.innerText(), { timeout: 30_000 }).not.toBe('Click to start audio');
+      // The echo-cancelling route (WebRTC loopback) is up and the mic's canceller is on.
+      const echo = p.locator('[data-testid=echo-status]');
+      await expect.poll(() => echo.getAttribute('data-state'), { timeout: 15_000 }).toBe('protected');
+      expect(await echo.innerText()).toBe('Speaker mode: protected');
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
+    }
+  }, 180_000);
 
   it('answers a typed message through the real engine: reply text, audio playback, waterfall', async () => {
     if (!page) throw new Error('page did not open');
