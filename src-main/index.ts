@@ -17,9 +17,10 @@ import {
   trustedOrigins,
   windowOpenDecision,
 } from './app/security';
-import { engineConfigFromSettings, modelSetFor, type HardwareProfile } from './app/engine-config';
+import { modelSetFor, type HardwareProfile } from './app/engine-config';
 import { detectHardware } from './app/hardware';
 import { openSettingsStore, openWindowStateStore, userDataPaths } from './app/settings';
+import { SettingsHost } from './app/settings-host';
 import { PushToTalkToggle, openShortcutStore, registerShortcuts, unregisterShortcuts } from './app/shortcuts';
 import { readStaticFile } from './app/static-files';
 import { AppTray } from './app/tray';
@@ -76,11 +77,12 @@ function main(hardware: Promise<HardwareProfile>): void {
   const ptt = new PushToTalkToggle();
   // Known once `hardware` resolves, which happens before the window exists (whenReady below).
   let hw: HardwareProfile = { gpu: false, cores: 1 };
-  let settingsStore: ReturnType<typeof openSettingsStore> | undefined;
-  const settings = (): AppSettings => {
-    if (!settingsStore) throw new Error('settings are not loaded yet');
-    return settingsStore.get();
+  let settingsHost: SettingsHost | undefined;
+  const host = (): SettingsHost => {
+    if (!settingsHost) throw new Error('settings are not loaded yet');
+    return settingsHost;
   };
+  const settings = (): AppSettings => host().settings;
   const models = new ModelsService({ userModelsDir: paths.models, gpu: () => modelSetFor(hw).gpu, ttsDtype: () => settings().ttsDtype });
 
   // Main is the only sender of engine configuration: the start-up config, and `configure` when a
@@ -89,7 +91,7 @@ function main(hardware: Promise<HardwareProfile>): void {
     workerPath,
     log,
     init: () => ({
-      config: engineConfigFromSettings(settings(), hw),
+      config: host().engineConfig(),
       modelSet: 'default',
       journalPath: paths.journal,
       userModelsDir: paths.models,
@@ -160,16 +162,9 @@ function main(hardware: Promise<HardwareProfile>): void {
     event.sender.postMessage(IPC_EVENTS.enginePort, null, [port]);
   });
   handle(IPC.settingsGet, () => settings());
-  handle(IPC.settingsSet, ([patch]): AppSettings => {
-    if (!settingsStore) throw new Error('settings are not loaded yet');
-    const previous = engineConfigFromSettings(settingsStore.get(), hw);
-    const next = settingsStore.set({ ...settingsStore.get(), ...patch });
-    const config = engineConfigFromSettings(next, hw);
-    // Theme, devices and the like never reach the engine; anything it runs does, once.
-    if (JSON.stringify(config) !== JSON.stringify(previous) && engine.running) engine.send({ type: 'configure', patch: config });
-    return next;
-  });
-  handle(IPC.hardware, (): HardwareInfo => ({ ...hw, platform: process.platform, arch: process.arch, modelSet: modelSetFor(hw) }));
+  // Theme, devices and the like never reach the engine; anything it runs does, once.
+  handle(IPC.settingsSet, ([patch]): AppSettings => host().update(patch));
+  handle(IPC.hardware, (): HardwareInfo => host().hardware);
   handle(IPC.modelsList, () => models.list());
   handle(IPC.modelsDownload, async ([ids]) => {
     await models.download(ids, (p) => sendToRenderer(IPC_EVENTS.downloadProgress, p));
@@ -182,7 +177,13 @@ function main(hardware: Promise<HardwareProfile>): void {
 
   app.whenReady().then(async () => {
     hw = await hardware;
-    settingsStore = openSettingsStore(paths.settings, hw, log);
+    settingsHost = new SettingsHost({
+      store: openSettingsStore(paths.settings, hw, log),
+      hw,
+      configure: (config) => {
+        if (engine.running) engine.send({ type: 'configure', patch: config });
+      },
+    });
     log(`hardware: ${hw.cores} cores, ${modelSetFor(hw).reason}`);
     installSessionPolicy();
     protocol.handle(APP_SCHEME, async (request) => {

@@ -165,8 +165,26 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   }, 30_000);
 
+  let pageState = '';
+  /** What the page shows (for failure messages). */
+  async function snapshot(p: Page): Promise<void> {
+    const text = (id: string): Promise<string> =>
+      p
+        .locator(`[data-testid=${id}]`)
+        .innerText({ timeout: 1000 })
+        .catch(() => '(none)');
+    const level = await p.locator('[data-testid=mic-level]').getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => '?');
+    const counts = new Map<string, number>();
+    for (const f of socketFrames) {
+      const type = (JSON.parse(f) as { type?: string }).type ?? '?';
+      if (type !== 'level') counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+    const events = [...counts].map(([t, n]) => `${t}×${n}`).join(' ');
+    const last = socketFrames.filter((f) => !f.includes('"level"')).slice(-12).map((f) => f.slice(0, 160)).join('\n');
+    pageState = `events: ${events}\nlast events:\n${last}\nstatus: ${await text('state-indicator')} | echo: ${await text('echo-status')} | gate: ${await text('audio-gate')} | mic level: ${level}`;
+  }
   const explain = (): string =>
-    `\n--- page log ---\n${pageLog.slice(-40).join('\n')}\n--- serve log (tail) ---\n${serve?.output().slice(-3000) ?? ''}`;
+    `\n--- page state ---\n${pageState}\n--- page log ---\n${pageLog.slice(-40).join('\n')}\n--- serve log (tail) ---\n${serve?.output().slice(-3000) ?? ''}`;
 
   /** A waterfall row (newest first match) that has a bar for each of `stages`. */
   async function expectWaterfallRow(p: Page, stages: readonly string[], timeoutMs: number): Promise<void> {
@@ -185,16 +203,20 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
     try {
       const pill = p.locator('[data-testid=state-indicator]');
       const gate = p.locator('[data-testid=audio-gate]');
+      // Before any interaction the browser holds audio output back: the page says so (and never
+      // "Listening"). Chromium may lift the hold by itself once the microphone capture runs, so
+      // the state is caught as soon as it shows.
       await gate.waitFor({ timeout: 60_000 });
-      await expect.poll(() => pill.innerText(), { timeout: 60_000 }).toBe('Click to start audio');
+      expect(await p.locator('[data-testid=start-audio]').innerText()).toBe('Click to start audio');
       mkdirSync(path.join(root, 'test-results'), { recursive: true });
       await p.screenshot({ path: path.join(root, 'test-results', 'e2e-web-click-to-start.png'), fullPage: true });
 
-      // A person's click: the mouse moves onto the button and presses it.
-      const button = p.locator('[data-testid=start-audio]');
-      const box = await button.boundingBox();
-      if (!box) throw new Error('the start-audio button has no box');
-      await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      // A person's click: the mouse moves onto the button (or, if Chromium already lifted the
+      // hold, onto the conversation) and presses it.
+      const target = (await gate.count()) > 0 ? p.locator('[data-testid=start-audio]') : p.locator('[data-testid=text-input]');
+      const box = await target.boundingBox({ timeout: 5000 }).catch(() => null);
+      if (box) await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      else await p.mouse.click(640, 600);
 
       await gate.waitFor({ state: 'detached', timeout: 15_000 });
       await expect.poll(() => pill.innerText(), { timeout: 30_000 }).not.toBe('Click to start audio');
@@ -203,6 +225,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       await expect.poll(() => echo.getAttribute('data-state'), { timeout: 15_000 }).toBe('protected');
       expect(await echo.innerText()).toBe('Speaker mode: protected');
     } catch (err) {
+      await snapshot(p);
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
   }, 180_000);
@@ -225,6 +248,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       await expectWaterfallRow(p, ['llmFirstToken', 'firstUnit', 'ttsFirstAudio', 'playbackStart'], 120_000);
       await mute.click();
     } catch (err) {
+      await snapshot(p);
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
   }, 300_000);
@@ -256,6 +280,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       expect(pageLog.filter((l) => /Content Security Policy|Refused to/i.test(l)), 'CSP violations').toEqual([]);
       expect(pageLog.filter((l) => l.startsWith('[pageerror]')), 'page errors').toEqual([]);
     } catch (err) {
+      await snapshot(p);
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
   }, 400_000);
@@ -320,6 +345,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       await input.press('Enter');
       await expect.poll(() => p.locator('[data-testid=assistant-text]').filter({ hasText: /\S/ }).count(), { timeout: 120_000 }).toBeGreaterThan(replies);
     } catch (err) {
+      await snapshot(p);
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
   }, 300_000);

@@ -10,11 +10,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { AppSettings, AppSocketReply, HardwareInfo } from '../../src-renderer/src/bridge-types';
-import { engineConfigFromSettings, modelSetFor } from '../app/engine-config';
 import { detectHardware } from '../app/hardware';
-import { AppSettingsPatchSchema } from '../app/ipc-schemas';
 import { openSettingsStore, userDataPaths } from '../app/settings';
+import { SettingsHost } from '../app/settings-host';
 import { EngineProcess } from '../engine/host/engine-process';
 import { defaultUserDataDir } from '../models/store';
 import { createWebServer, isLoopbackAddress } from '../web/server';
@@ -87,37 +85,27 @@ async function main(): Promise<number> {
   // Web mode's server owns the settings and is the only sender of engine configuration (as main
   // is in the desktop app): the page asks for and saves settings over its socket (app_* messages).
   const hw = await detectHardware();
-  const hardware: HardwareInfo = { ...hw, platform: process.platform, arch: process.arch, modelSet: modelSetFor(hw) };
   const settingsFile = values.settings ? path.resolve(values.settings) : userDataPaths(defaultUserDataDir()).settings;
-  const settingsStore = openSettingsStore(settingsFile, hw, (problem) => console.warn(`serve: ${problem}`));
-  const initFor = (settings: AppSettings): ReturnType<typeof engineInitFromFlags> => engineInitFromFlags(values, engineConfigFromSettings(settings, hw));
-  const init = initFor(settingsStore.get());
+  const store = openSettingsStore(settingsFile, hw, (problem) => console.warn(`serve: ${problem}`));
+  const settings = new SettingsHost({
+    store,
+    hw,
+    configure: (config) => {
+      init.config = engineInitFromFlags(values, config).config; // a restarted engine starts from the current settings
+      engine.send({ type: 'configure', patch: config }); // only on a save, long after `engine` exists
+    },
+  });
+  const init = engineInitFromFlags(values, settings.engineConfig());
   if (init.modelSet === 'default') init.userModelsDir = path.join(defaultUserDataDir(), 'models');
   const engine = new EngineProcess({ init });
-  const onAppMessage = (message: { type: string } & Record<string, unknown>, reply: (message: AppSocketReply) => void): void => {
-    if (message.type === 'app_settings_set') {
-      const patch = AppSettingsPatchSchema.safeParse(message.patch);
-      if (!patch.success) return reply({ type: 'app_settings_error', error: `invalid settings: ${patch.error.issues[0]?.message ?? 'rejected'}` });
-      const previous = engineConfigFromSettings(settingsStore.get(), hw);
-      const next = settingsStore.set({ ...settingsStore.get(), ...patch.data });
-      const config = engineConfigFromSettings(next, hw);
-      if (JSON.stringify(config) !== JSON.stringify(previous)) {
-        init.config = initFor(next).config; // an engine restart starts from the current settings
-        engine.send({ type: 'configure', patch: config });
-      }
-      return reply({ type: 'app_settings', settings: next, hardware });
-    }
-    if (message.type === 'app_settings_get') return reply({ type: 'app_settings', settings: settingsStore.get(), hardware });
-    reply({ type: 'app_settings_error', error: `unknown request ${message.type}` });
-  };
   engine.onEvent((event) => {
     if (event.type === 'host' && event.status !== 'started') console.log(`engine: ${event.status}${'restartMs' in event ? ` in ${event.restartMs} ms` : ''}`);
     if (event.type === 'state') console.log(`engine: ${event.state}${event.detail ? ` (${event.detail})` : ''}`);
     if (event.type === 'error') console.error(`engine error [${event.code}]: ${event.message}`);
   });
 
-  const server = await createWebServer({ engine, rendererDir, port, host: values.host, onAppMessage });
-  console.log(`hardware: ${hw.cores} cores; ${hardware.modelSet.reason}`);
+  const server = await createWebServer({ engine, rendererDir, port, host: values.host, onAppMessage: (message, reply) => reply(settings.handle(message)) });
+  console.log(`hardware: ${hw.cores} cores; ${settings.hardware.modelSet.reason}`);
   console.log(`Murmur web mode: ${server.url}`);
   console.log('(only this machine can connect; the token in the link is required)');
   if (!values['no-open']) openBrowser(server.url);

@@ -36,7 +36,17 @@ export class AppController {
 
   async start(): Promise<void> {
     const client = this.createClient();
-    if (client) this.client = client;
+    // Listen before anything awaits: the server replays the engine's state as soon as it connects.
+    let settingsLoaded: () => void = () => {};
+    const loaded = new Promise<void>((resolve) => (settingsLoaded = resolve));
+    if (client) {
+      this.client = client;
+      this.disposers.push(client.onStatus((status, detail) => {
+        uiStore.getState().setLink(status, detail);
+        if (status === 'open') void loaded.then(() => this.syncEngine());
+      }));
+      this.disposers.push(client.onEvent((event) => this.handle(event)));
+    }
     try {
       const settings = await Promise.race([
         this.settingsStore.load(),
@@ -47,13 +57,10 @@ export class AppController {
       uiStore.getState().setHardware(await this.settingsStore.hardware());
     } catch (err) {
       uiStore.getState().notify('warning', 'settings', `Could not load your settings (${message(err)}); using the defaults.`);
+    } finally {
+      settingsLoaded();
     }
     if (!client) return;
-    this.disposers.push(client.onStatus((status, detail) => {
-      uiStore.getState().setLink(status, detail);
-      if (status === 'open') this.syncEngine();
-    }));
-    this.disposers.push(client.onEvent((event) => this.handle(event)));
 
     if (this.bridge && this.environment === 'electron') {
       this.disposers.push(this.bridge.onShortcut((action) => this.shortcut(action)));
