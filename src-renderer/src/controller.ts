@@ -214,7 +214,9 @@ export class AppController {
     }
     const next: AudioStatus = { output, input, echo, ...(echoDetail ? { echoDetail } : {}) };
     const current = uiStore.getState().audio;
-    if (JSON.stringify(current) !== JSON.stringify(next)) uiStore.getState().setAudio(next);
+    if (JSON.stringify(current) === JSON.stringify(next)) return;
+    uiStore.getState().setAudio(next);
+    console.info(`[murmur] audio: output ${output}, input ${input}, echo ${echo}${echoDetail ? ` (${echoDetail})` : ''}`);
   }
 
   setMode(mode: ListenMode): void {
