@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -52,7 +52,11 @@ const STAGES = ['endOfTurnWait', 'stt', 'llmFirstToken', 'firstUnit', 'ttsFirstA
 function startServe(journal: string): { child: ChildProcess; url: Promise<string>; output: () => string } {
   // Same as `npm run serve -- --models standin --port 0 --no-open --rebuild` (the UI is rebuilt from
   // the current source), without npm in between so the process can be stopped by its pid.
-  const settings = path.join(path.dirname(journal), 'settings.json'); // never the user's own
+  // Never the user's own settings file. jfk.wav pauses for up to about a second between phrases:
+  // a longer end-of-turn silence (a user setting, up to 1.5 s) makes the clip one turn instead of
+  // several that barge in on each other's transcription on a loaded machine.
+  const settings = path.join(path.dirname(journal), 'settings.json');
+  writeFileSync(settings, JSON.stringify({ endOfTurnSilenceMs: 1500 }));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/serve.ts', '--models', 'standin', '--port', '0', '--no-open', '--rebuild', '--journal', journal, '--settings', settings], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -205,14 +209,16 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       // script as a user gesture, which would lift the browser's hold by themselves. So the
       // blocked state is read from the page's console and a screenshot (neither is a gesture).
       const logged = (pattern: RegExp): boolean => pageLog.some((l) => pattern.test(l));
-      await expect.poll(() => logged(/\[murmur\] audio: output blocked/), { timeout: 60_000 }).toBe(true);
-      expect(logged(/\[murmur\] audio: output running/), 'audio ran before any click').toBe(false);
+      await expect.poll(() => logged(/\[murmur\] audio: output blocked, input blocked/), { timeout: 60_000 }).toBe(true);
+      // give the page time to settle: nothing may start by itself
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(logged(/\[murmur\] audio: output running|input running/), 'audio ran before any click').toBe(false);
       mkdirSync(path.join(root, 'test-results'), { recursive: true });
       await p.screenshot({ path: path.join(root, 'test-results', 'e2e-web-click-to-start.png'), fullPage: true });
 
       // A person's click somewhere on the page (any click starts audio; the gate invites it).
       await p.mouse.click(640, 420);
-      await expect.poll(() => logged(/\[murmur\] audio: output running/), { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => logged(/\[murmur\] audio: output running, input running/), { timeout: 30_000 }).toBe(true);
       const pill = p.locator('[data-testid=state-indicator]');
       const gate = p.locator('[data-testid=audio-gate]');
       await gate.waitFor({ state: 'detached', timeout: 15_000 });

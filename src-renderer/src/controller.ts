@@ -25,6 +25,9 @@ export class AppController {
   private outputProblem: AudioStatus['output'] | undefined;
   private inputProblem: AudioStatus['input'] | undefined;
   private micStarting = false;
+  /** startAudio was called (a gesture in a browser; at once in Electron): the mic may open. */
+  private audioRequested = false;
+  private playerOpening: Promise<void> | undefined;
   private audioStarting: Promise<void> | undefined;
   private readonly disposers: (() => void)[] = [];
 
@@ -70,7 +73,11 @@ export class AppController {
       }));
       await this.refreshModels();
     }
-    if (this.environment !== 'demo') void this.startAudio();
+    // The desktop app may start audio at once. A browser page waits for the first click: it holds
+    // audio output back until then anyway, and asking for the microphone on page load would pop
+    // a permission prompt nobody asked for. Until then the page says "Click to start audio".
+    if (this.environment === 'electron') void this.startAudio();
+    else if (this.environment === 'web') void this.openPlayer().finally(() => this.reportAudio());
   }
 
   private createClient(): EngineClient | undefined {
@@ -131,6 +138,7 @@ export class AppController {
    */
   startAudio(): Promise<void> {
     if (this.environment === 'demo') return Promise.resolve();
+    this.audioRequested = true;
     // Synchronously inside the gesture, before anything awaits.
     this.capture?.resume();
     if (this.capture && this.player) return this.player.resume().finally(() => this.reportAudio());
@@ -141,11 +149,19 @@ export class AppController {
     return this.audioStarting;
   }
 
-  private async openAudio(): Promise<void> {
+  /** The reply player and its echo-cancelling route (no gesture needed to set them up). */
+  private openPlayer(): Promise<void> {
+    this.playerOpening ??= this.createPlayer().finally(() => {
+      this.playerOpening = undefined;
+    });
+    return this.playerOpening;
+  }
+
+  private async createPlayer(): Promise<void> {
+    if (this.player) return;
     const { settings } = uiStore.getState();
     const store = uiStore.getState();
-    this.reportAudio();
-    if (!this.player) {
+    {
       try {
         this.player = await Player.create({
           outputDeviceId: settings.outputDeviceId,
@@ -161,6 +177,13 @@ export class AppController {
       }
       this.reportAudio();
     }
+  }
+
+  private async openAudio(): Promise<void> {
+    const { settings } = uiStore.getState();
+    const store = uiStore.getState();
+    this.reportAudio();
+    await this.openPlayer();
     if (!this.capture) {
       this.micStarting = true;
       this.reportAudio();
@@ -197,7 +220,13 @@ export class AppController {
     const player = this.player;
     const output: AudioStatus['output'] = player ? (player.blocked ? 'blocked' : 'running') : (this.outputProblem ?? 'starting');
     const capture = this.capture;
-    const input: AudioStatus['input'] = capture ? (capture.blocked ? 'blocked' : 'running') : this.micStarting ? 'starting' : (this.inputProblem ?? 'starting');
+    const input: AudioStatus['input'] = capture
+      ? capture.blocked
+        ? 'blocked'
+        : 'running'
+      : this.micStarting
+        ? 'starting'
+        : (this.inputProblem ?? (this.audioRequested ? 'starting' : 'blocked'));
     let echo: AudioStatus['echo'] = 'pending';
     let echoDetail: string | undefined;
     if (player && capture) {

@@ -56,7 +56,7 @@ export function AudioGate(): ReactElement | null {
   if (!audio || (audio.output !== 'blocked' && audio.input !== 'blocked')) return null;
   return (
     <div className="audio-gate" role="alert" data-testid="audio-gate">
-      <span>Your browser holds the microphone and speaker back until you interact with the page.</span>
+      <span>Your browser keeps the microphone and the speaker off until you interact with the page.</span>
       <button type="button" className="button primary" data-testid="start-audio" onClick={() => void controller.startAudio()}>
         Click to start audio
       </button>
@@ -197,8 +197,8 @@ export function Header({ onOpenSettings }: { onOpenSettings(): void }): ReactEle
         <span className="brand-name">Murmur</span>
       </div>
       <StatePill />
-      <EchoStatus />
       <div className="header-actions">
+        <EchoStatus />
         <LevelMeter />
         <ModeToggle />
         <MuteButton />
