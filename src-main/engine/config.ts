@@ -153,20 +153,6 @@ export function mergeConfig(base: EngineConfig, patch: EngineConfigPatch): Engin
   return EngineConfigSchema.parse(merged);
 }
 
-export type TtsDevice = EngineConfig['tts']['device'];
-
-/**
- * Kokoro execution providers that exist for `platform`/`arch` in onnxruntime-node, CPU first
- * (`auto` = the platform's accelerator, falling back to the CPU). Settings offers these.
- */
-export function ttsDevicesFor(platform: string, arch: string): TtsDevice[] {
-  const devices: TtsDevice[] = ['cpu', 'auto'];
-  if ((platform === 'linux' && arch === 'x64') || platform === 'win32') devices.push('cuda');
-  if (platform === 'win32') devices.push('dml');
-  if (platform === 'darwin') devices.push('coreml');
-  return devices;
-}
-
 export const INPUT_SAMPLE_RATE = 16000;
 export const OUTPUT_SAMPLE_RATE = 24000;
 /** Silero v4/v5 at 16 kHz takes 512-sample windows (32 ms). */

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AutoTokenizer, env as transformersEnv, StyleTextToSpeech2Model } from '@huggingface/transformers';
 import { KokoroTTS } from 'kokoro-js';
-import { OUTPUT_SAMPLE_RATE, ttsDevicesFor } from './config';
+import { OUTPUT_SAMPLE_RATE } from './config';
+import { ttsDevicesFor } from './tts-devices';
 import type { StageBackend } from './events';
 import { abortError, DisposedError, messageOf, SerialQueue, throwIfAborted, toError } from './stage-kit';
 
