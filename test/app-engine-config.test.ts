@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultAppSettings, engineConfigFromSettings, modelSetFor, type HardwareProfile } from '../src-main/app/engine-config';
 import { detectHardware } from '../src-main/app/hardware';
 import { ModelsService } from '../src-main/app/models-service';
+import { openSettingsStore } from '../src-main/app/settings';
 import { mergeConfig, resolveConfig } from '../src-main/engine/config';
 import { planThreads } from '../src-main/engine/threads';
 import { defaultManifest } from '../src-main/models/manifest';
@@ -55,6 +56,27 @@ describe('defaults follow the hardware', () => {
     expect(custom.llm.systemPrompt).toBe('Answer like a pirate.');
     const cleared = mergeConfig(custom, engineConfigFromSettings({ ...defaultAppSettings(cpu4), systemPrompt: '   ' }, cpu4));
     expect(cleared.llm.systemPrompt).toBe(base.llm.systemPrompt);
+  });
+});
+
+describe('settings files from earlier versions', () => {
+  it('turn the old stored default of 2 threads into "automatic", keep a chosen number, and fill new keys from the hardware', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'murmur-settings-'));
+    try {
+      const file = path.join(dir, 'settings.json');
+      writeFileSync(file, JSON.stringify({ theme: 'dark', threads: 2, gpu: true, voice: 'af_bella' }));
+      expect(openSettingsStore(file, cpu4).get()).toMatchObject({ theme: 'dark', threads: 'auto', gpu: true, voice: 'af_bella', ttsDevice: 'cpu', headphones: false });
+      writeFileSync(file, JSON.stringify({ threads: 6 }));
+      expect(openSettingsStore(file, cpu4).get().threads).toBe(6);
+      writeFileSync(file, JSON.stringify({ threads: 2, ttsDevice: 'cpu' })); // written by this version: a choice
+      expect(openSettingsStore(file, cpu4).get().threads).toBe(2);
+      writeFileSync(file, JSON.stringify({ threads: 0 }));
+      const problems: string[] = [];
+      expect(openSettingsStore(file, gpu8, (m) => problems.push(m)).get()).toEqual(defaultAppSettings(gpu8));
+      expect(problems).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -17,9 +17,19 @@ export function userDataPaths(userData: string) {
   };
 }
 
+/**
+ * A settings.json from before the hardware-aware defaults (it has no `ttsDevice`) stored the old
+ * default of 2 threads whether or not the user chose it; that number overrode the measured plan,
+ * so it becomes "automatic". Any other number was a choice and stays.
+ */
+export function upgradeSettings(stored: Record<string, unknown>): Record<string, unknown> {
+  if (!('ttsDevice' in stored) && stored.threads === 2) return { ...stored, threads: 'auto' };
+  return stored;
+}
+
 /** settings.json; a missing file or missing keys take the defaults for `hw`. */
 export function openSettingsStore(file: string, hw: HardwareProfile, onProblem?: (message: string) => void): JsonStore<AppSettings> {
-  return new JsonStore<AppSettings>(file, AppSettingsSchema, defaultAppSettings(hw), onProblem);
+  return new JsonStore<AppSettings>(file, AppSettingsSchema, defaultAppSettings(hw), onProblem, upgradeSettings);
 }
 
 const WindowBoundsSchema = z.object({
