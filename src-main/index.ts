@@ -1,7 +1,7 @@
 import { BrowserWindow, app, ipcMain, protocol, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppSettings, DownloadProgress, ShortcutAction } from '../src-renderer/src/bridge-types';
+import type { AppSettings, DownloadProgress, HardwareInfo, ShortcutAction } from '../src-renderer/src/bridge-types';
 import { UtilityEngineHost } from './app/engine-host';
 import { IPC, IPC_EVENTS, parseIpc, type IpcArgs, type IpcChannel } from './app/ipc-schemas';
 import { ModelsService } from './app/models-service';
@@ -17,7 +17,10 @@ import {
   trustedOrigins,
   windowOpenDecision,
 } from './app/security';
-import { engineConfigFromSettings, openSettingsStore, openWindowStateStore, userDataPaths } from './app/settings';
+import { modelSetFor, type HardwareProfile } from './app/engine-config';
+import { detectHardware } from './app/hardware';
+import { openSettingsStore, openWindowStateStore, userDataPaths } from './app/settings';
+import { SettingsHost } from './app/settings-host';
 import { PushToTalkToggle, openShortcutStore, registerShortcuts, unregisterShortcuts } from './app/shortcuts';
 import { readStaticFile } from './app/static-files';
 import { AppTray } from './app/tray';
@@ -43,29 +46,52 @@ protocol.registerSchemesAsPrivileged([
 
 const log = (message: string): void => console.log(`[murmur] ${message}`);
 
+/*
+ * Echo cancellation must see the reply audio. Chromium's AEC3 only takes audio played through
+ * WebRTC as its reference unless the audio service runs it ("chrome-wide" echo cancellation: the
+ * mix of everything Chromium plays to the output device is the reference), and Electron apps have
+ * reported `echoCancellation: true` doing nothing without it (electron/electron#47043,
+ * crbug.com/687574). The feature is `kChromeWideEchoCancellation` in media/base/media_switches.cc
+ * (BASE_FEATURE, enabled by default on Windows/macOS/Linux in Chromium ≥ 114, so present in
+ * Electron 45's Chromium 140); naming it here pins it on whatever field-trial defaults an Electron
+ * build ships. The renderer still routes replies through the WebRTC loopback (echo-loopback.ts),
+ * which the canceller hears either way. Must run before `ready`.
+ */
+app.commandLine.appendSwitch('enable-features', 'ChromeWideEchoCancellation');
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  main();
+  // GPU detection reads files only (node-llama-cpp); it runs while Electron starts up.
+  main(detectHardware());
 }
 
-function main(): void {
+function main(hardware: Promise<HardwareProfile>): void {
   let mainWindow: BrowserWindow | undefined;
   let tray: AppTray | undefined;
   let quitting = false;
 
   const paths = userDataPaths(app.getPath('userData'));
-  const settingsStore = openSettingsStore(paths.settings, log);
   const windowState = openWindowStateStore(paths.windowState);
   const shortcutStore = openShortcutStore(path.join(app.getPath('userData'), 'shortcuts.json'), log);
-  const models = new ModelsService({ userModelsDir: paths.models, gpu: () => settingsStore.get().gpu });
   const ptt = new PushToTalkToggle();
+  // Known once `hardware` resolves, which happens before the window exists (whenReady below).
+  let hw: HardwareProfile = { gpu: false, cores: 1 };
+  let settingsHost: SettingsHost | undefined;
+  const host = (): SettingsHost => {
+    if (!settingsHost) throw new Error('settings are not loaded yet');
+    return settingsHost;
+  };
+  const settings = (): AppSettings => host().settings;
+  const models = new ModelsService({ userModelsDir: paths.models, gpu: () => modelSetFor(hw).gpu, ttsDtype: () => settings().ttsDtype });
 
+  // Main is the only sender of engine configuration: the start-up config, and `configure` when a
+  // saved setting changes what the engine runs (the page never sends one).
   const engine = new UtilityEngineHost({
     workerPath,
     log,
     init: () => ({
-      config: engineConfigFromSettings(settingsStore.get()),
+      config: host().engineConfig(),
       modelSet: 'default',
       journalPath: paths.journal,
       userModelsDir: paths.models,
@@ -135,12 +161,10 @@ function main(): void {
     const port = engine.connectRenderer();
     event.sender.postMessage(IPC_EVENTS.enginePort, null, [port]);
   });
-  handle(IPC.settingsGet, () => settingsStore.get());
-  handle(IPC.settingsSet, ([patch]): AppSettings => {
-    const next = settingsStore.set({ ...settingsStore.get(), ...patch });
-    engine.send({ type: 'configure', patch: engineConfigFromSettings(next) });
-    return next;
-  });
+  handle(IPC.settingsGet, () => settings());
+  // Theme, devices and the like never reach the engine; anything it runs does, once.
+  handle(IPC.settingsSet, ([patch]): AppSettings => host().update(patch));
+  handle(IPC.hardware, (): HardwareInfo => host().hardware);
   handle(IPC.modelsList, () => models.list());
   handle(IPC.modelsDownload, async ([ids]) => {
     await models.download(ids, (p) => sendToRenderer(IPC_EVENTS.downloadProgress, p));
@@ -151,7 +175,16 @@ function main(): void {
 
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
 
-  app.whenReady().then(() => {
+  app.whenReady().then(async () => {
+    hw = await hardware;
+    settingsHost = new SettingsHost({
+      store: openSettingsStore(paths.settings, hw, log),
+      hw,
+      configure: (config) => {
+        if (engine.running) engine.send({ type: 'configure', patch: config });
+      },
+    });
+    log(`hardware: ${hw.cores} cores, ${modelSetFor(hw).reason}`);
     installSessionPolicy();
     protocol.handle(APP_SCHEME, async (request) => {
       const url = new URL(request.url);

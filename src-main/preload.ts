@@ -3,6 +3,7 @@ import {
   ENGINE_PORT_MESSAGE,
   type AppSettings,
   type DownloadProgress,
+  type HardwareInfo,
   type ModelInfo,
   type MurmurBridge,
   type ShortcutAction,
@@ -40,6 +41,7 @@ const bridge: MurmurBridge = {
     get: () => ipcRenderer.invoke(IPC.settingsGet) as Promise<AppSettings>,
     set: (patch: Partial<AppSettings>) => ipcRenderer.invoke(IPC.settingsSet, patch) as Promise<AppSettings>,
   },
+  hardware: () => ipcRenderer.invoke(IPC.hardware) as Promise<HardwareInfo>,
   onShortcut: (cb: (action: ShortcutAction) => void) => subscribe<ShortcutAction>(IPC_EVENTS.shortcut, cb),
   models: {
     list: () => ipcRenderer.invoke(IPC.modelsList) as Promise<ModelInfo[]>,

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,21 +10,54 @@ import { projectRoot, sharedPath } from '../src-main/dev/shared-data';
 
 /**
  * End to end, web mode: `npm run serve -- --models standin` (real engine process, stand-in models)
- * + Debian's Chromium with a fake microphone that plays a real recording (jfk.wav, padded with
- * trailing silence so the end of the turn is detected and answered; Chromium loops the file). Asserts that a
- * spoken turn goes all the way through: transcript, assistant reply, and a waterfall row with every
- * stage, and saves a screenshot to test-results/e2e-web.png.
+ * + Chromium with a fake microphone that plays a real recording (jfk.wav, padded with trailing
+ * silence so the end of the turn is detected and answered; Chromium loops the file). Chromium runs
+ * with its normal autoplay policy (no `--autoplay-policy` flag): the page must first say "Click to
+ * start audio", and a click like a person's starts it. Asserts that a spoken turn then goes all the
+ * way through: transcript, assistant reply, a waterfall row with every stage, the echo-cancelling
+ * playback route established. Screenshots: test-results/e2e-web-click-to-start.png (before the
+ * click) and test-results/e2e-web.png (at the end).
  */
-const CHROMIUM = '/usr/bin/chromium';
 const root = projectRoot();
-const TRAILING_SILENCE_S = 12;
+
+/**
+ * A Chromium the way a developer has one: Playwright's own download (`npx playwright install
+ * chromium`), else a system Chromium or Chrome on the PATH; a clear failure naming the install
+ * commands otherwise.
+ */
+function findChromium(): string {
+  const candidates: string[] = [];
+  try {
+    candidates.push(chromium.executablePath());
+  } catch {
+    // this playwright-core knows no Chromium build for the platform
+  }
+  const names = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    for (const name of names) candidates.push(path.join(dir, name));
+  }
+  candidates.push('/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome');
+  const found = candidates.find((file) => existsSync(file));
+  if (found) return found;
+  throw new Error(
+    'no Chromium found for the end-to-end test. Install one: `npx playwright install chromium` ' +
+      "(Playwright's build), or the system package (`sudo apt-get install chromium` on Debian/Ubuntu, " +
+      '`brew install --cask chromium` on macOS).',
+  );
+}
+const TRAILING_SILENCE_S = 40;
 const TYPED_MESSAGE = 'Tell me a short story about a cat.';
 const STAGES = ['endOfTurnWait', 'stt', 'llmFirstToken', 'firstUnit', 'ttsFirstAudio', 'playbackStart'];
 
 function startServe(journal: string): { child: ChildProcess; url: Promise<string>; output: () => string } {
   // Same as `npm run serve -- --models standin --port 0 --no-open --rebuild` (the UI is rebuilt from
   // the current source), without npm in between so the process can be stopped by its pid.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/serve.ts', '--models', 'standin', '--port', '0', '--no-open', '--rebuild', '--journal', journal], {
+  // Never the user's own settings file. jfk.wav pauses for up to about a second between phrases:
+  // a longer end-of-turn silence (a user setting, up to 1.5 s) makes the clip one turn instead of
+  // several that barge in on each other's transcription on a loaded machine.
+  const settings = path.join(path.dirname(journal), 'settings.json');
+  writeFileSync(settings, JSON.stringify({ endOfTurnSilenceMs: 1500 }));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/serve.ts', '--models', 'standin', '--port', '0', '--no-open', '--rebuild', '--journal', journal, '--settings', settings], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0' },
@@ -79,7 +112,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
   let url = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+    const executablePath = findChromium();
     workDir = mkdtempSync(path.join(tmpdir(), 'murmur-e2e-'));
     const speech = readWavAs16kMono(sharedPath('speech/jfk.wav'));
     // Trailing silence long enough for the stand-in STT (several seconds on 2 cores, with Chromium
@@ -95,7 +128,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
     await waitForLog(serve.output, /engine: ready/, 280_000);
 
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       headless: true,
       args: [
         '--no-sandbox',
@@ -104,7 +137,6 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
         '--use-fake-ui-for-media-stream',
         '--use-fake-device-for-media-stream',
         `--use-file-for-fake-audio-capture=${micWav}`,
@@ -137,8 +169,26 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   }, 30_000);
 
+  let pageState = '';
+  /** What the page shows (for failure messages). */
+  async function snapshot(p: Page): Promise<void> {
+    const text = (id: string): Promise<string> =>
+      p
+        .locator(`[data-testid=${id}]`)
+        .innerText({ timeout: 1000 })
+        .catch(() => '(none)');
+    const level = await p.locator('[data-testid=mic-level]').getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => '?');
+    const counts = new Map<string, number>();
+    for (const f of socketFrames) {
+      const type = (JSON.parse(f) as { type?: string }).type ?? '?';
+      if (type !== 'level') counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+    const events = [...counts].map(([t, n]) => `${t}×${n}`).join(' ');
+    const last = socketFrames.filter((f) => !f.includes('"level"')).slice(-12).map((f) => f.slice(0, 160)).join('\n');
+    pageState = `events: ${events}\nlast events:\n${last}\nstatus: ${await text('state-indicator')} | echo: ${await text('echo-status')} | gate: ${await text('audio-gate')} | mic level: ${level}`;
+  }
   const explain = (): string =>
-    `\n--- page log ---\n${pageLog.slice(-40).join('\n')}\n--- serve log (tail) ---\n${serve?.output().slice(-3000) ?? ''}`;
+    `\n--- page state ---\n${pageState}\n--- page log ---\n${pageLog.slice(-40).join('\n')}\n--- serve log (tail) ---\n${serve?.output().slice(-3000) ?? ''}`;
 
   /** A waterfall row (newest first match) that has a bar for each of `stages`. */
   async function expectWaterfallRow(p: Page, stages: readonly string[], timeoutMs: number): Promise<void> {
@@ -150,6 +200,38 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       expect(await row.locator(`.wf-bar.stage-${stage}`).count(), `waterfall stage ${stage}`).toBe(1);
     }
   }
+
+  it('says "Click to start audio" until the page is clicked, then starts it and protects against echo', async () => {
+    if (!page) throw new Error('page did not open');
+    const p = page;
+    try {
+      // Nothing may touch the page before the click: Playwright's element queries evaluate
+      // script as a user gesture, which would lift the browser's hold by themselves. So the
+      // blocked state is read from the page's console and a screenshot (neither is a gesture).
+      const logged = (pattern: RegExp): boolean => pageLog.some((l) => pattern.test(l));
+      await expect.poll(() => logged(/\[murmur\] audio: output blocked, input blocked/), { timeout: 60_000 }).toBe(true);
+      // give the page time to settle: nothing may start by itself
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(logged(/\[murmur\] audio: output running|input running/), 'audio ran before any click').toBe(false);
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      await p.screenshot({ path: path.join(root, 'test-results', 'e2e-web-click-to-start.png'), fullPage: true });
+
+      // A person's click somewhere on the page (any click starts audio; the gate invites it).
+      await p.mouse.click(640, 420);
+      await expect.poll(() => logged(/\[murmur\] audio: output running, input running/), { timeout: 30_000 }).toBe(true);
+      const pill = p.locator('[data-testid=state-indicator]');
+      const gate = p.locator('[data-testid=audio-gate]');
+      await gate.waitFor({ state: 'detached', timeout: 15_000 });
+      await expect.poll(() => pill.innerText(), { timeout: 30_000 }).not.toBe('Click to start audio');
+      // The echo-cancelling route (WebRTC loopback) is up and the mic's canceller is on.
+      const echo = p.locator('[data-testid=echo-status]');
+      await expect.poll(() => echo.getAttribute('data-state'), { timeout: 15_000 }).toBe('protected');
+      expect(await echo.innerText()).toBe('Speaker mode: protected');
+    } catch (err) {
+      await snapshot(p);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
+    }
+  }, 180_000);
 
   it('answers a typed message through the real engine: reply text, audio playback, waterfall', async () => {
     if (!page) throw new Error('page did not open');
@@ -169,6 +251,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       await expectWaterfallRow(p, ['llmFirstToken', 'firstUnit', 'ttsFirstAudio', 'playbackStart'], 120_000);
       await mute.click();
     } catch (err) {
+      await snapshot(p);
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
   }, 300_000);
@@ -189,7 +272,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
         .filter({ hasText: /\S/ })
         .filter({ hasNotText: TYPED_MESSAGE })
         .first();
-      await transcript.waitFor({ timeout: 120_000 });
+      await transcript.waitFor({ timeout: 240_000 });
       expect((await transcript.innerText()).trim().length).toBeGreaterThan(0);
 
       const assistant = p.locator('[data-testid=assistant-text]').filter({ hasText: /\S/ }).last();
@@ -200,9 +283,10 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       expect(pageLog.filter((l) => /Content Security Policy|Refused to/i.test(l)), 'CSP violations').toEqual([]);
       expect(pageLog.filter((l) => l.startsWith('[pageerror]')), 'page errors').toEqual([]);
     } catch (err) {
+      await snapshot(p);
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
-  }, 400_000);
+  }, 600_000);
 
   it('restarts a killed engine process within 2 s, tells the page, and keeps the conversation', async () => {
     if (!page || !serve?.child.pid) throw new Error('page or server did not start');
@@ -264,6 +348,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       await input.press('Enter');
       await expect.poll(() => p.locator('[data-testid=assistant-text]').filter({ hasText: /\S/ }).count(), { timeout: 120_000 }).toBeGreaterThan(replies);
     } catch (err) {
+      await snapshot(p);
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
   }, 300_000);

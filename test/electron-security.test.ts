@@ -14,7 +14,7 @@ import {
   trustedOrigins,
   windowOpenDecision,
 } from '../src-main/app/security';
-import { DEFAULT_APP_SETTINGS } from '../src-renderer/src/bridge-types';
+import { defaultAppSettings } from '../src-renderer/src/bridge-types';
 import { windowOptions } from '../src-main/window-options';
 
 /*
@@ -155,7 +155,11 @@ describe('IPC validation', () => {
   it('accepts well-formed payloads', () => {
     expect(parseIpc(IPC.settingsGet, [])).toEqual([]);
     expect(parseIpc(IPC.settingsSet, [{ voice: 'af_bella', speed: 1.2 }])).toEqual([{ voice: 'af_bella', speed: 1.2 }]);
-    expect(parseIpc(IPC.settingsSet, [DEFAULT_APP_SETTINGS])).toEqual([DEFAULT_APP_SETTINGS]);
+    for (const gpu of [false, true]) expect(parseIpc(IPC.settingsSet, [defaultAppSettings({ gpu })])).toEqual([defaultAppSettings({ gpu })]);
+    expect(parseIpc(IPC.settingsSet, [{ threads: 'auto', ttsDevice: 'cuda', ttsDtype: 'fp16', headphones: true }])).toEqual([
+      { threads: 'auto', ttsDevice: 'cuda', ttsDtype: 'fp16', headphones: true },
+    ]);
+    expect(parseIpc(IPC.hardware, [])).toEqual([]);
     expect(parseIpc(IPC.modelsDownload, [])).toEqual([]);
     expect(parseIpc(IPC.modelsDownload, [['whisper-base.en']])).toEqual([['whisper-base.en']]);
     expect(parseIpc(IPC.modelsRemove, ['kokoro-82m-q8'])).toEqual(['kokoro-82m-q8']);
@@ -168,6 +172,9 @@ describe('IPC validation', () => {
       [IPC.settingsSet, [{ voice: 'af_heart', nodeIntegration: true }]],
       [IPC.settingsSet, [{ speed: 50 }]],
       [IPC.settingsSet, [{ threads: 1.5 }]],
+      [IPC.settingsSet, [{ threads: 'many' }]],
+      [IPC.settingsSet, [{ ttsDevice: 'tpu' }]],
+      [IPC.settingsSet, [{ ttsDtype: 'int4' }]],
       [IPC.settingsSet, [{ mode: 'spy' }]],
       [IPC.settingsSet, [{ systemPrompt: 'x'.repeat(5000) }]],
       [IPC.settingsSet, [{ voice: '../../etc/passwd' }]],

@@ -45,7 +45,7 @@ describe('models/manifest.json', () => {
       'silero-vad',
       'whisper-base.en',
       'qwen2.5-0.5b-instruct-q4_k_m',
-      'kokoro-82m-v1.0-q8',
+      'kokoro-82m-v1.0-fp32',
     ]);
     expect(defaultModels(manifest, { gpu: true }).find((e) => e.role === 'llm')?.id).toBe('qwen2.5-1.5b-instruct-q4_k_m');
     expect(manifest.models.find((e) => e.id === 'silero-vad')?.bundled).toBe(true);

@@ -155,3 +155,10 @@ describe('store reducer', () => {
     expect(store.getState().notices).toEqual([]);
   });
 });
+
+describe('settings applied by the engine', () => {
+  it('keeps what the last configure applied, reloaded and left for a restart', () => {
+    const s = run([{ type: 'config_applied', applied: ['voice', 'speed'], reloaded: ['tts'], restartRequired: ['llm.gpu'] }]);
+    expect(s.configApplied).toEqual({ applied: ['voice', 'speed'], reloaded: ['tts'], restartRequired: ['llm.gpu'] });
+  });
+});

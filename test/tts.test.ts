@@ -151,15 +151,49 @@ describe('KokoroTts.load bad input', () => {
   it('rejects a GGUF file in place of the ONNX model', async () => {
     const dir = await folderWithOnnx('gguf', sharedPath('models/llm/stories260K.gguf'));
     const onnxFile = path.join(dir, 'onnx', 'model_quantized.onnx');
-    await expect(KokoroTts.load({ modelDir: dir })).rejects.toThrow(`${onnxFile} is not a Kokoro model: it is a GGUF (llama.cpp) file`);
+    await expect(KokoroTts.load({ modelDir: dir, dtype: 'q8' })).rejects.toThrow(`${onnxFile} is not a Kokoro model: it is a GGUF (llama.cpp) file`);
   });
 
   it('rejects an ONNX model that is not Kokoro (Silero VAD)', async () => {
     const dir = await folderWithOnnx('silero', defaultVadModelPath());
     const onnxFile = path.join(dir, 'onnx', 'model_quantized.onnx');
-    await expect(KokoroTts.load({ modelDir: dir })).rejects.toThrow(
+    await expect(KokoroTts.load({ modelDir: dir, dtype: 'q8' })).rejects.toThrow(
       new RegExp(`${onnxFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a Kokoro model: expected inputs input_ids, style, speed`),
     );
+  });
+
+  it('with dtype auto, loads fp32 when the folder has it and q8 otherwise; with neither, names what it looked for', async () => {
+    const both = await KokoroTts.load({ modelDir: standinDir });
+    expect(both.backend.detail).toContain('onnx/model.onnx (fp32)');
+    await both.dispose();
+    const q8Only = path.join(tmp, 'q8-only');
+    await cp(standinDir, q8Only, { recursive: true });
+    await rm(path.join(q8Only, 'onnx', 'model.onnx'));
+    const q8 = await KokoroTts.load({ modelDir: q8Only, dtype: 'auto' });
+    expect(q8.backend.detail).toContain('onnx/model_quantized.onnx (q8)');
+    await q8.dispose();
+    await rm(path.join(q8Only, 'onnx', 'model_quantized.onnx'));
+    await expect(KokoroTts.load({ modelDir: q8Only })).rejects.toThrow(/no Kokoro ONNX file found \(looked for onnx\/model\.onnx, onnx\/model_fp16\.onnx, onnx\/model_quantized\.onnx/);
+  });
+
+  it('falls back to the CPU, and says why, when the chosen execution provider cannot start', async () => {
+    // This machine has no CUDA libraries (onnxruntime-node is installed without them), and CoreML
+    // exists only on macOS: both are real failures, not simulated ones.
+    const cases = process.platform === 'linux' && process.arch === 'x64' ? (['cuda', 'coreml'] as const) : (['coreml'] as const);
+    for (const device of cases) {
+      if (device === 'coreml' && process.platform === 'darwin') continue;
+      const reasons: string[] = [];
+      const tts = await KokoroTts.load({ modelDir: standinDir, device, onFallback: (m) => reasons.push(m) });
+      try {
+        expect(tts.backend.device).toBe('cpu');
+        expect(tts.backend.detail).toMatch(device === 'cuda' ? /onnxruntime could not start cuda: / : /coreml is not available on /);
+        expect(reasons).toHaveLength(1);
+        expect(reasons[0]).toMatch(/using the CPU$/);
+        assertAudio(await tts.synthesize('Still speaking on the CPU.'));
+      } finally {
+        await tts.dispose();
+      }
+    }
   });
 
   it('rejects an unknown default voice at load', async () => {

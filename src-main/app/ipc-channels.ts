@@ -6,6 +6,7 @@ export const IPC = {
   connectEngine: 'murmur:connect-engine',
   settingsGet: 'murmur:settings-get',
   settingsSet: 'murmur:settings-set',
+  hardware: 'murmur:hardware',
   modelsList: 'murmur:models-list',
   modelsDownload: 'murmur:models-download',
   modelsCancel: 'murmur:models-cancel',

@@ -18,8 +18,11 @@ export const AppSettingsSchema = z
     speed: z.number().min(0.5).max(2),
     systemPrompt: z.string().max(4000),
     endOfTurnSilenceMs: z.number().int().min(100).max(5000),
-    threads: z.number().int().min(1).max(64),
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
     gpu: z.boolean(),
+    ttsDevice: z.enum(['cpu', 'auto', 'cuda', 'dml', 'coreml']),
+    ttsDtype: z.enum(['auto', 'fp32', 'fp16', 'q8']),
+    headphones: z.boolean(),
   })
   .strict() satisfies z.ZodType<AppSettings>;
 
@@ -32,6 +35,7 @@ export const IpcArgsSchemas = {
   [IPC.connectEngine]: z.tuple([]),
   [IPC.settingsGet]: z.tuple([]),
   [IPC.settingsSet]: z.tuple([AppSettingsPatchSchema]),
+  [IPC.hardware]: z.tuple([]),
   [IPC.modelsList]: z.tuple([]),
   [IPC.modelsDownload]: z.union([z.tuple([]), z.tuple([z.array(modelId).max(32).optional()])]),
   [IPC.modelsCancel]: z.tuple([]),

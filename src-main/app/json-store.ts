@@ -15,6 +15,8 @@ export class JsonStore<T> {
     private readonly schema: z.ZodType<T>,
     private readonly defaults: T,
     onProblem: (message: string) => void = () => {},
+    /** Rewrites a file written by an earlier version before it is validated. */
+    private readonly upgrade: (stored: Record<string, unknown>) => Record<string, unknown> = (stored) => stored,
   ) {
     this.value = this.read(onProblem);
   }
@@ -41,7 +43,9 @@ export class JsonStore<T> {
       return this.defaults;
     }
     try {
-      const merged = { ...(this.defaults as object), ...(JSON.parse(text) as object) };
+      const stored: unknown = JSON.parse(text);
+      const upgraded = stored && typeof stored === 'object' && !Array.isArray(stored) ? this.upgrade(stored as Record<string, unknown>) : stored;
+      const merged = { ...(this.defaults as object), ...(upgraded as object) };
       const result = this.schema.safeParse(merged);
       if (result.success) return result.data;
       onProblem(`${this.file}: ignoring invalid settings (${result.error.issues[0]?.message ?? 'invalid'}); using defaults`);

@@ -1,11 +1,17 @@
 import { downloadModel, DownloadError } from '../models/downloader';
 import { ModelStore } from '../models/store';
-import type { DownloadProgress, ModelInfo } from '../../src-renderer/src/bridge-types';
+import type { ModelEntry } from '../models/manifest';
+import type { DownloadProgress, ModelInfo, TtsDtypeSetting } from '../../src-renderer/src/bridge-types';
 
 export interface ModelsServiceOptions {
   /** `userData/models`: where first-run downloads go. */
   userModelsDir: string;
+  /** The GPU model set (else the CPU one): follows the detected hardware (engine-config.ts `modelSetFor`). */
   gpu: () => boolean;
+  /** Kokoro precision from Settings: a specific one makes its model the required one. */
+  ttsDtype?: () => TtsDtypeSetting;
+  /** Extra roots for tests: where to look besides userModelsDir (default: none, so the app sees only its own). */
+  projectModelsDir?: string | null;
 }
 
 /**
@@ -18,11 +24,30 @@ export class ModelsService {
   private running: { controller: AbortController; promise: Promise<void> } | undefined;
 
   constructor(private readonly options: ModelsServiceOptions) {
-    this.store = new ModelStore({ userDataModelsDir: options.userModelsDir, projectModelsDir: null });
+    this.store = new ModelStore({ userDataModelsDir: options.userModelsDir, projectModelsDir: options.projectModelsDir ?? null });
+  }
+
+  /**
+   * The models this machine's settings need, one per role: the hardware's default set, with the
+   * Kokoro file of the chosen precision; with precision "auto", an installed alternative Kokoro
+   * counts (the engine runs whichever is there, fp32 first).
+   */
+  wanted(): ModelEntry[] {
+    const dtype = this.options.ttsDtype?.() ?? 'auto';
+    const installed = (e: ModelEntry): boolean => this.store.resolveModel(e.id) !== undefined;
+    const kokoros = this.store.manifest.models.filter((e) => e.role === 'tts');
+    return this.store.defaultSet({ gpu: this.options.gpu() }).map((entry) => {
+      if (entry.role !== 'tts') return entry;
+      if (dtype !== 'auto') return kokoros.find((e) => e.dtype === dtype) ?? entry;
+      if (installed(entry)) return entry;
+      const order = ['fp32', 'fp16', 'q8'];
+      const alternative = kokoros.filter(installed).sort((a, b) => order.indexOf(a.dtype ?? '') - order.indexOf(b.dtype ?? ''))[0];
+      return alternative ?? entry;
+    });
   }
 
   list(): ModelInfo[] {
-    const defaults = new Set(this.store.defaultSet({ gpu: this.options.gpu() }).map((e) => e.id));
+    const defaults = new Set(this.wanted().map((e) => e.id));
     return this.store.status().map((s) => ({
       id: s.id,
       stage: s.role,

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { EngineConfigInput, EngineConfigPatch } from '../engine/config';
-import { DEFAULT_APP_SETTINGS, type AppSettings } from '../../src-renderer/src/bridge-types';
+import type { AppSettings } from '../../src-renderer/src/bridge-types';
 import type { WindowBounds } from '../window-options';
 import { DEFAULT_WINDOW_BOUNDS } from '../window-options';
+import { defaultAppSettings, type HardwareProfile } from './engine-config';
 import { AppSettingsSchema } from './ipc-schemas';
 import { JsonStore } from './json-store';
 
@@ -17,8 +17,19 @@ export function userDataPaths(userData: string) {
   };
 }
 
-export function openSettingsStore(file: string, onProblem?: (message: string) => void): JsonStore<AppSettings> {
-  return new JsonStore<AppSettings>(file, AppSettingsSchema, DEFAULT_APP_SETTINGS, onProblem);
+/**
+ * A settings.json from before the hardware-aware defaults (it has no `ttsDevice`) stored the old
+ * default of 2 threads whether or not the user chose it; that number overrode the measured plan,
+ * so it becomes "automatic". Any other number was a choice and stays.
+ */
+export function upgradeSettings(stored: Record<string, unknown>): Record<string, unknown> {
+  if (!('ttsDevice' in stored) && stored.threads === 2) return { ...stored, threads: 'auto' };
+  return stored;
+}
+
+/** settings.json; a missing file or missing keys take the defaults for `hw`. */
+export function openSettingsStore(file: string, hw: HardwareProfile, onProblem?: (message: string) => void): JsonStore<AppSettings> {
+  return new JsonStore<AppSettings>(file, AppSettingsSchema, defaultAppSettings(hw), onProblem, upgradeSettings);
 }
 
 const WindowBoundsSchema = z.object({
@@ -30,19 +41,4 @@ const WindowBoundsSchema = z.object({
 
 export function openWindowStateStore(file: string): JsonStore<WindowBounds> {
   return new JsonStore<WindowBounds>(file, WindowBoundsSchema, DEFAULT_WINDOW_BOUNDS);
-}
-
-/** The engine configuration sections that the app settings control. */
-export function engineConfigFromSettings(settings: AppSettings): EngineConfigPatch & EngineConfigInput {
-  return {
-    turn: { mode: settings.mode },
-    tts: { voice: settings.voice, speed: settings.speed },
-    vad: { endOfTurnSilenceMs: settings.endOfTurnSilenceMs },
-    stt: { threads: settings.threads, gpu: settings.gpu },
-    llm: {
-      threads: settings.threads,
-      gpu: settings.gpu ? 'auto' : 'off',
-      ...(settings.systemPrompt.trim() ? { systemPrompt: settings.systemPrompt } : {}),
-    },
-  };
 }

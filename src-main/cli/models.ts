@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { DownloadError, downloadModel, formatBytes, type DownloadProgress } from '../models/downloader';
+import { modelSetFor, type HardwareProfile } from '../app/engine-config';
+import { detectHardware } from '../app/hardware';
 import { ManifestError, type ModelEntry } from '../models/manifest';
 import { defaultUserDataDir, ModelStore, type ModelStatus } from '../models/store';
 
@@ -15,7 +17,7 @@ const USAGE = `usage: npm run models -- <command>
 
   list                               the manifest: sizes, roles, defaults, installed or missing
   download <id|default> [options]    download and verify (resumes unfinished downloads)
-      --gpu                          with "default": the GPU default set (else the CPU one)
+      --gpu | --cpu                  with "default": that set instead of the one for this machine's hardware
       --offline                      never open a network connection; fail if anything is missing
       --dir <path>                   download into <path> instead of the first models folder
   verify [id]                        size + sha256 + magic bytes of installed models
@@ -72,7 +74,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
-function list(store: ModelStore): number {
+function list(store: ModelStore, hw: HardwareProfile): number {
   const rows = [['ID', 'ROLE', 'DEFAULT', 'SIZE', 'STATUS', 'LICENSE', 'NAME']];
   for (const s of store.status()) {
     const entry = store.entry(s.id);
@@ -82,8 +84,11 @@ function list(store: ModelStore): number {
   const cpu = store.defaultSet({ gpu: false });
   const gpu = store.defaultSet({ gpu: true });
   const sum = (set: ModelEntry[]): string => formatBytes(set.reduce((n, e) => n + e.files.reduce((m, f) => m + f.bytes, 0), 0));
-  console.log(`\ndefault set: cpu ${sum(cpu)} (${cpu.map((e) => e.id).join(', ')})`);
-  console.log(`             gpu ${sum(gpu)} (${gpu.map((e) => e.id).join(', ')})`);
+  const choice = modelSetFor(hw);
+  const mark = (gpuSet: boolean): string => (gpuSet === choice.gpu ? '  ← default on this machine' : '');
+  console.log(`\ndefault set: cpu ${sum(cpu)} (${cpu.map((e) => e.id).join(', ')})${mark(false)}`);
+  console.log(`             gpu ${sum(gpu)} (${gpu.map((e) => e.id).join(', ')})${mark(true)}`);
+  console.log(`this machine: ${choice.reason}`);
   console.log(`downloads go to ${store.installRoot().dir} (${store.installRoot().source})`);
   return EXIT.ok;
 }
@@ -115,7 +120,9 @@ function formatDuration(sec: number): string {
 async function download(store: ModelStore, args: Args, signal: AbortSignal): Promise<number> {
   const target = args.positional[0];
   if (!target) throw new UsageError('download needs a model id or "default"');
-  const entries = target === 'default' ? store.defaultSet({ gpu: args.flags.has('gpu') }) : [store.entry(target)];
+  if (args.flags.has('gpu') && args.flags.has('cpu')) throw new UsageError('--gpu and --cpu exclude each other');
+  const gpu = args.flags.has('gpu') ? true : args.flags.has('cpu') ? false : target === 'default' ? modelSetFor(await detectHardware()).gpu : false;
+  const entries = target === 'default' ? store.defaultSet({ gpu }) : [store.entry(target)];
   const offline = args.flags.has('offline');
   let index = 0;
   for (const entry of entries) {
@@ -206,7 +213,7 @@ async function main(argv: string[], signal: AbortSignal): Promise<number> {
     const store = makeStore(args.dir);
     switch (args.command) {
       case 'list':
-        return list(store);
+        return list(store, await detectHardware());
       case 'download':
         return await download(store, args, signal);
       case 'verify':

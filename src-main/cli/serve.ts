@@ -10,12 +10,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { detectHardware } from '../app/hardware';
+import { openSettingsStore, userDataPaths } from '../app/settings';
+import { SettingsHost } from '../app/settings-host';
 import { EngineProcess } from '../engine/host/engine-process';
 import { defaultUserDataDir } from '../models/store';
 import { createWebServer, isLoopbackAddress } from '../web/server';
 import { ENGINE_FLAG_OPTIONS, engineInitFromFlags } from './engine-args';
 
-const USAGE = `usage: npm run serve -- [--models standin|standin-real|default] [--port N] [--host 127.0.0.1] [--no-open] [--rebuild]
+const USAGE = `usage: npm run serve -- [--models standin|standin-real|default] [--port N] [--host 127.0.0.1] [--no-open] [--rebuild] [--settings <file>]
        [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts] [--journal <file>]`;
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,6 +56,8 @@ async function main(): Promise<number> {
       'no-open': { type: 'boolean', default: false },
       rebuild: { type: 'boolean', default: false },
       'renderer-dir': { type: 'string' },
+      /** settings.json to use (default: the desktop app's, so both modes share one set of settings). */
+      settings: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -77,7 +82,20 @@ async function main(): Promise<number> {
     await buildRenderer(rendererDir);
   }
 
-  const init = engineInitFromFlags(values);
+  // Web mode's server owns the settings and is the only sender of engine configuration (as main
+  // is in the desktop app): the page asks for and saves settings over its socket (app_* messages).
+  const hw = await detectHardware();
+  const settingsFile = values.settings ? path.resolve(values.settings) : userDataPaths(defaultUserDataDir()).settings;
+  const store = openSettingsStore(settingsFile, hw, (problem) => console.warn(`serve: ${problem}`));
+  const settings = new SettingsHost({
+    store,
+    hw,
+    configure: (config) => {
+      init.config = engineInitFromFlags(values, config).config; // a restarted engine starts from the current settings
+      engine.send({ type: 'configure', patch: config }); // only on a save, long after `engine` exists
+    },
+  });
+  const init = engineInitFromFlags(values, settings.engineConfig());
   if (init.modelSet === 'default') init.userModelsDir = path.join(defaultUserDataDir(), 'models');
   const engine = new EngineProcess({ init });
   engine.onEvent((event) => {
@@ -86,7 +104,8 @@ async function main(): Promise<number> {
     if (event.type === 'error') console.error(`engine error [${event.code}]: ${event.message}`);
   });
 
-  const server = await createWebServer({ engine, rendererDir, port, host: values.host });
+  const server = await createWebServer({ engine, rendererDir, port, host: values.host, onAppMessage: (message, reply) => reply(settings.handle(message)) });
+  console.log(`hardware: ${hw.cores} cores; ${settings.hardware.modelSet.reason}`);
   console.log(`Murmur web mode: ${server.url}`);
   console.log('(only this machine can connect; the token in the link is required)');
   if (!values['no-open']) openBrowser(server.url);

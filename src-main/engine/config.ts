@@ -16,8 +16,11 @@ export const EngineConfigSchema = z.object({
       llm: z.string().default(''),
       /** Kokoro folder in the onnx-community layout (config.json, tokenizer.json, onnx/…). */
       tts: z.string().default(''),
-      /** Which ONNX file of the Kokoro folder to load. */
-      ttsDtype: z.enum(['q8', 'fp32', 'fp16', 'q4', 'q4f16']).default('q8'),
+      /**
+       * Which ONNX file of the Kokoro folder to load. `auto` = the most CPU-friendly file the folder
+       * has, fp32 first (docs/MODELS.md, "Kokoro's precision on CPUs": q8 measures slower on CPUs).
+       */
+      ttsDtype: z.enum(['auto', 'q8', 'fp32', 'fp16', 'q4', 'q4f16']).default('auto'),
     })
     .prefault({}),
   audio: z
@@ -84,7 +87,18 @@ export const EngineConfigSchema = z.object({
       speed: z.number().min(0.5).max(2).default(1),
       /** Unset = from the thread plan for this machine (threads.ts). */
       threads: z.number().int().min(1).max(64).optional(),
+      /**
+       * onnxruntime execution provider. `auto` = this platform's accelerator (CUDA on Linux x64,
+       * DirectML on Windows, CoreML on macOS). Any provider that fails to load falls back to the CPU,
+       * and the `backends` event says which one runs and why.
+       */
       device: z.enum(['cpu', 'cuda', 'dml', 'coreml', 'auto']).default('cpu'),
+    })
+    .prefault({}),
+  echo: z
+    .object({
+      /** The echo guard on the microphone path while the assistant speaks; off for headphone users. */
+      enabled: z.boolean().default(true),
     })
     .prefault({}),
   chunker: z

@@ -43,6 +43,8 @@ interface TurnEvent {
 export type EngineEvent =
   | { type: 'state'; state: EngineState; detail?: string }
   | { type: 'backends'; backends: Record<StageName, StageBackend> }
+  /** A `configure` was handled: what applied live, which stages reloaded, what needs a restart. */
+  | { type: 'config_applied'; applied: string[]; reloaded: StageName[]; restartRequired: string[] }
   | { type: 'phase'; phase: TurnPhase; mode: ListenMode; muted: boolean }
   | { type: 'level'; t: number; rms: number; peak: number }
   | { type: 'input_dropped'; t: number; dropped: number; total: number }

@@ -4,7 +4,7 @@ import { VoiceEngine, type SpeechStages } from './engine';
 import type { EngineInit } from './host/init';
 import type { ModelSetName } from './host/types';
 import { ConversationJournal } from './journal';
-import { KokoroTts } from './tts';
+import { KOKORO_ONNX_FILE, KokoroTts } from './tts';
 import { LlamaChat } from './llm';
 import { SileroVad } from './vad';
 import { WhisperStt } from './stt';
@@ -30,7 +30,7 @@ export async function resolveModelPaths(config: EngineConfig, modelSet: ModelSet
   if (explicit.stt && explicit.llm && explicit.tts) return explicit;
   let base: ModelPaths;
   if (modelSet === 'default') {
-    base = await defaultModelPaths(userModelsDir, explicit);
+    base = await defaultModelPaths(userModelsDir, explicit, config.models.ttsDtype);
   } else {
     const { standinModelPaths } = await import('../dev/standins/index');
     base = await standinModelPaths(modelSet);
@@ -38,12 +38,17 @@ export async function resolveModelPaths(config: EngineConfig, modelSet: ModelSet
   return { stt: explicit.stt || base.stt, llm: explicit.llm || base.llm, tts: explicit.tts || base.tts };
 }
 
-async function defaultModelPaths(userModelsDir: string | undefined, explicit: ModelPaths): Promise<ModelPaths> {
+async function defaultModelPaths(userModelsDir: string | undefined, explicit: ModelPaths, ttsDtype: EngineConfig['models']['ttsDtype']): Promise<ModelPaths> {
   const { ModelStore } = await import('../models/store');
   const store = new ModelStore({ userDataModelsDir: userModelsDir });
   const pick = (role: 'stt' | 'llm' | 'tts'): string => {
     if (explicit[role]) return explicit[role];
-    const candidates = [...store.defaultSet({ gpu: true }), ...store.defaultSet({ gpu: false })].filter((e) => e.role === role);
+    const defaults = [...store.defaultSet({ gpu: true }), ...store.defaultSet({ gpu: false })].filter((e) => e.role === role);
+    // A Kokoro precision chosen in Settings picks its folder; otherwise any installed alternative of
+    // the role still runs (e.g. the q8 Kokoro an earlier version installed).
+    const chosen = role === 'tts' && ttsDtype !== 'auto' ? store.manifest.models.filter((e) => e.role === 'tts' && e.files.some((f) => f.path === `onnx/${KOKORO_ONNX_FILE[ttsDtype]}`)) : [];
+    const others = store.manifest.models.filter((e) => e.role === role);
+    const candidates = [...new Set([...chosen, ...defaults, ...others])];
     for (const entry of candidates) {
       const resolved = store.resolveModel(entry.id);
       if (resolved) return role === 'tts' ? resolved.dir : resolved.primary;

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { AutoTokenizer, env as transformersEnv, StyleTextToSpeech2Model } from '@huggingface/transformers';
 import { KokoroTTS } from 'kokoro-js';
 import { OUTPUT_SAMPLE_RATE } from './config';
+import { ttsDevicesFor } from './tts-devices';
 import type { StageBackend } from './events';
+import { abortError, DisposedError, messageOf, SerialQueue, throwIfAborted, toError } from './stage-kit';
 
 /**
  * Kokoro-82M text-to-speech through kokoro-js (phonemizer = espeak-ng in wasm, bundled) on
@@ -14,17 +16,21 @@ import type { StageBackend } from './events';
  */
 
 export type KokoroDtype = 'q8' | 'fp32' | 'fp16' | 'q4' | 'q4f16';
+/** `auto` = the first of KOKORO_CPU_DTYPE_PREFERENCE whose file the folder has. */
+export type KokoroDtypeChoice = KokoroDtype | 'auto';
 export type KokoroDevice = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'auto';
 
 export interface KokoroTtsOptions {
   /** Folder with config.json, tokenizer.json, tokenizer_config.json and onnx/model*.onnx. */
   modelDir: string;
-  dtype?: KokoroDtype;
+  dtype?: KokoroDtypeChoice;
   device?: KokoroDevice;
   threads?: number;
   voice?: string;
   speed?: number;
   signal?: AbortSignal;
+  /** Told why an accelerator was not used (the stage then runs on the CPU). */
+  onFallback?: (message: string) => void;
 }
 
 export interface SynthesizeOptions {
@@ -33,13 +39,19 @@ export interface SynthesizeOptions {
   speed?: number;
 }
 
-const ONNX_FILE_BY_DTYPE: Record<KokoroDtype, string> = {
+export const KOKORO_ONNX_FILE: Record<KokoroDtype, string> = {
   q8: 'model_quantized.onnx',
   fp32: 'model.onnx',
   fp16: 'model_fp16.onnx',
   q4: 'model_q4.onnx',
   q4f16: 'model_q4f16.onnx',
 };
+/**
+ * Fastest first on onnxruntime's CPU provider, from public measurements (docs/MODELS.md): fp32
+ * runs natively; fp16 is cast to fp32 op by op; the q8 file's DequantizeLinear nodes made it about
+ * 2x slower than fp32 (sherpa-onnx #2374).
+ */
+export const KOKORO_CPU_DTYPE_PREFERENCE: readonly KokoroDtype[] = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'];
 const REQUIRED_INPUTS = ['input_ids', 'style', 'speed'] as const;
 const REQUIRED_OUTPUT = 'waveform';
 const MIN_SPEED = 0.5;
@@ -53,12 +65,6 @@ export class KokoroModelError extends Error {
     super(`${file} is not a Kokoro model: ${message}`);
     this.name = 'KokoroModelError';
   }
-}
-
-function abortError(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  return new DOMException('speech synthesis was aborted', 'AbortError');
 }
 
 /** Folder of the voice files shipped inside the kokoro-js package. */
@@ -84,7 +90,7 @@ async function checkOnnxHeader(file: string): Promise<void> {
   }
 }
 
-async function validateFolder(modelDir: string, dtype: KokoroDtype): Promise<string> {
+async function validateFolder(modelDir: string, choice: KokoroDtypeChoice): Promise<{ onnxFile: string; dtype: KokoroDtype }> {
   const dirStat = await stat(modelDir).catch(() => undefined);
   if (!dirStat) throw new KokoroModelError(modelDir, 'the folder does not exist; download Kokoro-82M-v1.0-ONNX or fix models.tts');
   if (!dirStat.isDirectory()) throw new KokoroModelError(modelDir, 'expected a folder in the onnx-community layout, got a file');
@@ -93,12 +99,17 @@ async function validateFolder(modelDir: string, dtype: KokoroDtype): Promise<str
       throw new KokoroModelError(modelDir, `${file} is missing (expected the onnx-community Kokoro-82M-v1.0-ONNX layout)`);
     }
   }
-  const onnxFile = path.join(modelDir, 'onnx', ONNX_FILE_BY_DTYPE[dtype]);
+  const dtype = choice === 'auto' ? KOKORO_CPU_DTYPE_PREFERENCE.find((d) => existsSync(path.join(modelDir, 'onnx', KOKORO_ONNX_FILE[d]))) : choice;
+  if (!dtype) {
+    const wanted = KOKORO_CPU_DTYPE_PREFERENCE.map((d) => `onnx/${KOKORO_ONNX_FILE[d]}`).join(', ');
+    throw new KokoroModelError(modelDir, `no Kokoro ONNX file found (looked for ${wanted})`);
+  }
+  const onnxFile = path.join(modelDir, 'onnx', KOKORO_ONNX_FILE[dtype]);
   if (!existsSync(onnxFile)) {
-    throw new KokoroModelError(modelDir, `onnx/${ONNX_FILE_BY_DTYPE[dtype]} is missing (needed for dtype ${dtype})`);
+    throw new KokoroModelError(modelDir, `onnx/${KOKORO_ONNX_FILE[dtype]} is missing (needed for dtype ${dtype})`);
   }
   await checkOnnxHeader(onnxFile);
-  return onnxFile;
+  return { onnxFile, dtype };
 }
 
 interface OrtSessionNames {
@@ -122,11 +133,23 @@ function configureTransformersOffline(): void {
   transformersEnv.useBrowserCache = false;
 }
 
-function platformAccelerator(): KokoroDevice | undefined {
-  if (process.platform === 'linux' && process.arch === 'x64') return 'cuda';
-  if (process.platform === 'win32') return 'dml';
-  if (process.platform === 'darwin') return 'coreml';
+/** The onnxruntime-node accelerator this platform can have (`auto`), if any. */
+export function platformAccelerator(platform: NodeJS.Platform = process.platform, arch: string = process.arch): KokoroDevice | undefined {
+  if (platform === 'linux' && arch === 'x64') return 'cuda';
+  if (platform === 'win32') return 'dml';
+  if (platform === 'darwin') return 'coreml';
   return undefined;
+}
+
+/** Why a requested device cannot even be tried here (undefined = it can). */
+function deviceUnsupportedReason(device: KokoroDevice): string | undefined {
+  if (device === 'cpu' || device === 'auto') return undefined;
+  if (ttsDevicesFor(process.platform, process.arch).includes(device)) return undefined;
+  return `${device} is not available on ${process.platform}/${process.arch}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]?.slice(0, 300) ?? '';
 }
 
 export class KokoroTts {
@@ -134,8 +157,7 @@ export class KokoroTts {
   readonly backend: StageBackend;
   readonly modelDir: string;
 
-  private queue: Promise<unknown> = Promise.resolve();
-  private inFlight = 0;
+  private readonly queue = new SerialQueue('speech synthesis');
   private disposed = false;
   private readonly availableVoices: string[];
 
@@ -154,10 +176,10 @@ export class KokoroTts {
   }
 
   static async load(options: KokoroTtsOptions): Promise<KokoroTts> {
-    const { modelDir, dtype = 'q8', device = 'cpu', threads = 1, voice = 'af_heart', speed = 1, signal } = options;
-    if (signal?.aborted) throw abortError(signal);
+    const { modelDir, dtype: dtypeChoice = 'auto', device = 'cpu', threads = 1, voice = 'af_heart', speed = 1, signal, onFallback } = options;
+    throwIfAborted(signal, 'loading Kokoro');
     const absDir = path.resolve(modelDir);
-    const onnxFile = await validateFolder(absDir, dtype);
+    const { onnxFile, dtype } = await validateFolder(absDir, dtypeChoice);
     configureTransformersOffline();
 
     const loadModel = (dev: KokoroDevice): Promise<StyleTextToSpeech2Model> =>
@@ -168,19 +190,29 @@ export class KokoroTts {
         session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
       });
 
-    let usedDevice: KokoroDevice = device === 'auto' ? (platformAccelerator() ?? 'cpu') : device;
-    let model: StyleTextToSpeech2Model;
-    try {
-      model = await loadModel(usedDevice);
-    } catch (err) {
-      if (device === 'auto' && usedDevice !== 'cpu') {
-        usedDevice = 'cpu';
-        model = await loadModel('cpu').catch((cpuErr: unknown) => {
-          throw new KokoroModelError(onnxFile, `onnxruntime could not load it: ${String(cpuErr)}`);
-        });
-      } else {
-        throw new KokoroModelError(onnxFile, `onnxruntime could not load it on ${usedDevice}: ${String(err)}`);
+    // An accelerator that cannot load (no CUDA libraries, no DirectML adapter…) never stops the
+    // app: the reason is reported and the CPU takes over.
+    const wanted: KokoroDevice = device === 'auto' ? (platformAccelerator() ?? 'cpu') : device;
+    let usedDevice: KokoroDevice = 'cpu';
+    let fallback: string | undefined;
+    let model: StyleTextToSpeech2Model | undefined;
+    if (wanted !== 'cpu') {
+      const unsupported = deviceUnsupportedReason(wanted);
+      if (unsupported) fallback = unsupported;
+      else {
+        try {
+          model = await loadModel(wanted);
+          usedDevice = wanted;
+        } catch (err) {
+          fallback = `onnxruntime could not start ${wanted}: ${firstLine(messageOf(err))}`;
+        }
       }
+      if (fallback) onFallback?.(`Kokoro: ${fallback}; using the CPU`);
+    }
+    if (!model) {
+      model = await loadModel('cpu').catch((err: unknown) => {
+        throw new KokoroModelError(onnxFile, `onnxruntime could not load it: ${messageOf(err)}`);
+      });
     }
 
     const session = modelSession(model);
@@ -195,13 +227,15 @@ export class KokoroTts {
     }
     if (signal?.aborted) {
       await model.dispose();
-      throw abortError(signal);
+      throw abortError(signal, 'loading Kokoro');
     }
     const tokenizer = await AutoTokenizer.from_pretrained(absDir, { local_files_only: true });
     const tts = new KokoroTTS(model, tokenizer);
     const backend: StageBackend = {
       device: usedDevice,
-      detail: `kokoro-js (transformers.js, onnxruntime-node) ${path.basename(absDir)}/onnx/${path.basename(onnxFile)}`,
+      detail:
+        `kokoro-js (transformers.js, onnxruntime-node) ${path.basename(absDir)}/onnx/${path.basename(onnxFile)} (${dtype})` +
+        (fallback ? ` — ${fallback}` : ''),
       threads,
     };
     const stage = new KokoroTts(tts, model, absDir, backend, voice, speed);
@@ -230,66 +264,40 @@ export class KokoroTts {
     await this.synthesize('Hello.');
   }
 
-  /** 24 kHz mono audio for `text`. Empty text gives an empty array. Calls run one at a time. */
-
   /**
    * True while an inference runs, including one whose caller gave up (an ONNX run cannot be
    * interrupted): other stages use it to avoid oversubscribing the cores.
    */
   get busy(): boolean {
-    return this.inFlight > 0;
+    return this.queue.busy;
   }
+
+  /** 24 kHz mono audio for `text`. Empty text gives an empty array. Calls run one at a time. */
   synthesize(text: string, options: SynthesizeOptions = {}): Promise<Float32Array> {
     const { signal } = options;
-    if (this.disposed) return Promise.reject(new Error('KokoroTts was disposed'));
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.disposed) return Promise.reject(new DisposedError('KokoroTts'));
+    if (signal?.aborted) return Promise.reject(abortError(signal, 'speech synthesis'));
     let voice: string;
     let speed: number;
     try {
       voice = this.checkVoice(options.voice ?? this.defaultVoice);
       speed = this.checkSpeed(options.speed ?? this.defaultSpeed);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(toError(err));
     }
     if (text.trim() === '') return Promise.resolve(new Float32Array(0));
-
-    const run = this.queue.then(async () => {
-      if (signal?.aborted) throw abortError(signal);
-      if (this.disposed) throw new Error('KokoroTts was disposed');
-      this.inFlight++;
-      let audio: Float32Array | Float32Array[];
-      try {
-        ({ audio } = await this.tts.generate(text, { voice: voice as keyof KokoroTTS['voices'], speed }));
-      } finally {
-        this.inFlight--;
-      }
+    return this.queue.run(async () => {
+      if (this.disposed) throw new DisposedError('KokoroTts');
+      const { audio } = await this.tts.generate(text, { voice: voice as keyof KokoroTTS['voices'], speed });
       // RawAudio holds one channel as a Float32Array (or per-channel arrays); Kokoro is mono.
       return Array.isArray(audio) ? (audio[0] ?? new Float32Array(0)) : audio;
-    });
-    // The next call waits for this inference to finish, even when this caller gave up on it.
-    this.queue = run.catch(() => undefined);
-    if (!signal) return run;
-    return new Promise<Float32Array>((resolve, reject) => {
-      const onAbort = (): void => reject(abortError(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
-      run.then(
-        (audio) => {
-          signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) reject(abortError(signal));
-          else resolve(audio);
-        },
-        (err: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
+    }, signal);
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.queue;
+    await this.queue.drained();
     await this.model.dispose();
   }
 

@@ -34,6 +34,11 @@ export interface WebServerOptions {
   token?: string;
   maxClients?: number;
   log?: (message: string) => void;
+  /**
+   * App-level requests from the page (`{ type: "app_…" }`: settings), handled by the host instead
+   * of the engine; `reply` answers on the asking socket. Without it they are refused as commands.
+   */
+  onAppMessage?: (message: { type: string } & Record<string, unknown>, reply: (message: object) => void) => void;
 }
 
 export interface WebServer {
@@ -53,6 +58,20 @@ const MAX_SOCKET_PAYLOAD = 1024 * 1024;
 const SLOW_CLIENT_BYTES = 4 * 1024 * 1024;
 /** Events a freshly connected tab needs to show the current state. */
 const REPLAYED_EVENTS = new Set<string>(['state', 'backends', 'phase', 'history']);
+
+/** The message if `text` is an app-level request (`type` starting with "app_"). */
+function appMessage(text: string): ({ type: string } & Record<string, unknown>) | undefined {
+  if (!text.startsWith('{') || !text.includes('"app_')) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && 'type' in value && typeof value.type === 'string' && value.type.startsWith('app_')) {
+      return value as { type: string } & Record<string, unknown>;
+    }
+  } catch {
+    // not JSON: the command parser reports it
+  }
+  return undefined;
+}
 
 export class WebServerConfigError extends Error {
   override name = 'WebServerConfigError';
@@ -182,7 +201,14 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       if (bytes.length > MAX_CONTROL_MESSAGE_BYTES) {
         return sendError(ws, 'bad_command', `control message too large (${bytes.length} bytes > ${MAX_CONTROL_MESSAGE_BYTES})`);
       }
-      const parsed = parseJsonControl(bytes.toString('utf8'));
+      const text = bytes.toString('utf8');
+      const app = options.onAppMessage ? appMessage(text) : undefined;
+      if (app && options.onAppMessage) {
+        return options.onAppMessage(app, (message) => {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+        });
+      }
+      const parsed = parseJsonControl(text);
       if (!parsed.ok) return sendError(ws, 'bad_command', parsed.error);
       options.engine.send(parsed.value);
     });

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState, type ReactElement } from 'react';
 import { useUi } from './store';
 import type { AppController } from './controller';
 import { ControllerContext } from './components/controller-context';
-import { Header } from './components/Header';
+import { AudioGate, Header } from './components/Header';
 import { Notices } from './components/Notices';
 import { Composer, Conversation, useSpaceToTalk } from './components/Conversation';
 import { LatencyPanel } from './components/LatencyPanel';
@@ -33,6 +33,7 @@ function Shell(): ReactElement {
   return (
     <div className="app">
       <Header onOpenSettings={() => setSettingsOpen(true)} />
+      <AudioGate />
       <Notices />
       {firstRun ? (
         <FirstRun />

@@ -23,10 +23,21 @@ export interface AppSettings {
   speed: number;
   systemPrompt: string;
   endOfTurnSilenceMs: number;
-  /** Threads for speech-to-text and the language model. */
-  threads: number;
+  /** Threads for speech-to-text and the language model; 'auto' = the measured plan for this machine's cores. */
+  threads: ThreadsSetting;
+  /** Let the chat model and Whisper use a GPU; defaults to whether one was detected. */
   gpu: boolean;
+  /** onnxruntime execution provider for Kokoro; anything but the CPU falls back to it when it cannot start. */
+  ttsDevice: TtsDeviceSetting;
+  /** Kokoro ONNX precision; 'auto' = the CPU-friendliest installed file (fp32 first). */
+  ttsDtype: TtsDtypeSetting;
+  /** The user listens on headphones: no echo to guard against, so the engine's echo guard is off. */
+  headphones: boolean;
 }
+
+export type ThreadsSetting = 'auto' | number;
+export type TtsDeviceSetting = 'cpu' | 'auto' | 'cuda' | 'dml' | 'coreml';
+export type TtsDtypeSetting = 'auto' | 'fp32' | 'fp16' | 'q8';
 
 export type ShortcutAction = 'ptt-down' | 'ptt-up' | 'toggle-listen' | 'mute';
 
@@ -60,6 +71,16 @@ export interface DownloadProgress {
   error?: string;
 }
 
+/** What main detected about this machine, and the model set it chose from that (first-run screen). */
+export interface HardwareInfo {
+  gpu: boolean;
+  cores: number;
+  gpuName?: string;
+  platform: string;
+  arch: string;
+  modelSet: { gpu: boolean; reason: string };
+}
+
 export interface MurmurBridge {
   platform: string;
   connectEngine(): Promise<void>;
@@ -67,6 +88,7 @@ export interface MurmurBridge {
     get(): Promise<AppSettings>;
     set(patch: Partial<AppSettings>): Promise<AppSettings>;
   };
+  hardware(): Promise<HardwareInfo>;
   onShortcut(cb: (action: ShortcutAction) => void): () => void;
   models: {
     list(): Promise<ModelInfo[]>;
@@ -80,15 +102,32 @@ export interface MurmurBridge {
 
 export const ENGINE_PORT_MESSAGE = 'murmur:engine-port';
 
-export const DEFAULT_APP_SETTINGS: AppSettings = {
-  theme: 'system',
-  inputDeviceId: '',
-  outputDeviceId: '',
-  mode: 'always-listening',
-  voice: 'af_heart',
-  speed: 1,
-  systemPrompt: '',
-  endOfTurnSilenceMs: 300,
-  threads: 2,
-  gpu: true,
-};
+/**
+ * Web mode: the page asks the server (`npm run serve`), which owns the settings and is the only
+ * sender of engine configuration there, as main is in the desktop app.
+ */
+export type AppSocketRequest = { type: 'app_settings_get' } | { type: 'app_settings_set'; patch: Partial<AppSettings> };
+export type AppSocketReply = { type: 'app_settings'; settings: AppSettings; hardware: HardwareInfo } | { type: 'app_settings_error'; error: string };
+
+/**
+ * The settings a new user starts with. Hardware decides the GPU default (main detects it; see
+ * src-main/app/engine-config.ts, which re-exports this as the one definition); threads start on
+ * the measured automatic plan and Kokoro on the CPU, where it always works.
+ */
+export function defaultAppSettings(hw: { gpu: boolean }): AppSettings {
+  return {
+    theme: 'system',
+    inputDeviceId: '',
+    outputDeviceId: '',
+    mode: 'always-listening',
+    voice: 'af_heart',
+    speed: 1,
+    systemPrompt: '',
+    endOfTurnSilenceMs: 300,
+    threads: 'auto',
+    gpu: hw.gpu,
+    ttsDevice: 'cpu',
+    ttsDtype: 'auto',
+    headphones: false,
+  };
+}

@@ -3,9 +3,10 @@ import type { HostEvent } from '../../src-main/engine/host/types';
 import type { AppSettings, MurmurBridge, ShortcutAction } from './bridge-types';
 import { createElectronClient, createWebSocketClient, webSocketUrl, type EngineClient } from './engine-client';
 import { MicCapture, CAPTURE_SAMPLE_RATE } from './audio/capture';
+import { isAutoplayRefusal } from './audio/echo-loopback';
 import { Player } from './audio/playback';
-import { bridgeSettings, localSettings, settingsToConfigPatch, type SettingsStore } from './settings';
-import { uiStore } from './store';
+import { bridgeSettings, localSettings, serverSettings, type SettingsStore } from './settings';
+import { uiStore, type AudioStatus } from './store';
 import { createDemoClient } from './demo-feed';
 
 export type AppEnvironment = 'electron' | 'web' | 'demo';
@@ -17,10 +18,16 @@ export type AppEnvironment = 'electron' | 'web' | 'demo';
 export class AppController {
   readonly environment: AppEnvironment;
   private client: EngineClient | undefined;
-  private readonly settingsStore: SettingsStore;
+  private settingsStore: SettingsStore;
   private readonly bridge: MurmurBridge | undefined;
   private capture: MicCapture | undefined;
   private player: Player | undefined;
+  private outputProblem: AudioStatus['output'] | undefined;
+  private inputProblem: AudioStatus['input'] | undefined;
+  private micStarting = false;
+  /** startAudio was called (a gesture in a browser; at once in Electron): the mic may open. */
+  private audioRequested = false;
+  private playerOpening: Promise<void> | undefined;
   private audioStarting: Promise<void> | undefined;
   private readonly disposers: (() => void)[] = [];
 
@@ -31,18 +38,32 @@ export class AppController {
   }
 
   async start(): Promise<void> {
-    const settings = await this.settingsStore.load().catch(() => uiStore.getState().settings);
-    uiStore.getState().setSettings(settings);
-    uiStore.setState({ mode: settings.mode });
-
     const client = this.createClient();
+    // Listen before anything awaits: the server replays the engine's state as soon as it connects.
+    let settingsLoaded: () => void = () => {};
+    const loaded = new Promise<void>((resolve) => (settingsLoaded = resolve));
+    if (client) {
+      this.client = client;
+      this.disposers.push(client.onStatus((status, detail) => {
+        uiStore.getState().setLink(status, detail);
+        if (status === 'open') void loaded.then(() => this.syncEngine());
+      }));
+      this.disposers.push(client.onEvent((event) => this.handle(event)));
+    }
+    try {
+      const settings = await Promise.race([
+        this.settingsStore.load(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 10 s')), 10_000)),
+      ]);
+      uiStore.getState().setSettings(settings);
+      uiStore.setState({ mode: settings.mode });
+      uiStore.getState().setHardware(await this.settingsStore.hardware());
+    } catch (err) {
+      uiStore.getState().notify('warning', 'settings', `Could not load your settings (${message(err)}); using the defaults.`);
+    } finally {
+      settingsLoaded();
+    }
     if (!client) return;
-    this.client = client;
-    this.disposers.push(client.onStatus((status, detail) => {
-      uiStore.getState().setLink(status, detail);
-      if (status === 'open') this.syncEngine();
-    }));
-    this.disposers.push(client.onEvent((event) => this.handle(event)));
 
     if (this.bridge && this.environment === 'electron') {
       this.disposers.push(this.bridge.onShortcut((action) => this.shortcut(action)));
@@ -52,7 +73,11 @@ export class AppController {
       }));
       await this.refreshModels();
     }
-    if (this.environment !== 'demo') void this.startAudio();
+    // The desktop app may start audio at once. A browser page waits for the first click: it holds
+    // audio output back until then anyway, and asking for the microphone on page load would pop
+    // a permission prompt nobody asked for. Until then the page says "Click to start audio".
+    if (this.environment === 'electron') void this.startAudio();
+    else if (this.environment === 'web') void this.openPlayer().finally(() => this.reportAudio());
   }
 
   private createClient(): EngineClient | undefined {
@@ -68,13 +93,18 @@ export class AppController {
       );
       return undefined;
     }
-    return createWebSocketClient(url);
+    const webClient = createWebSocketClient(url);
+    this.settingsStore = serverSettings((request) => webClient.request(request));
+    return webClient;
   }
 
-  /** After (re)connecting — including an engine restart — bring the engine up to date. */
+  /**
+   * After (re)connecting — including an engine restart — bring the engine up to date with what
+   * only the page knows. Configuration is not among it: main (Electron) or the server (web mode)
+   * starts the engine from the saved settings and sends every change.
+   */
   private syncEngine(): void {
     const { settings, muted } = uiStore.getState();
-    this.send({ type: 'configure', patch: settingsToConfigPatch(settings) });
     this.send({ type: 'set_mode', mode: settings.mode });
     if (muted) this.send({ type: 'mute', muted: true });
     this.send({ type: 'get_history' });
@@ -101,32 +131,62 @@ export class AppController {
     this.client?.send(cmd, transfer);
   }
 
-  /** Starts mic and player; safe to call repeatedly (e.g. on each user gesture). */
+  /**
+   * Starts mic and player; safe to call repeatedly. Call it from every user gesture: browsers hold
+   * audio output (and the capture context) until the page is clicked, and the first gesture is what
+   * lets the echo-cancelling playback route and the AudioContexts run.
+   */
   startAudio(): Promise<void> {
     if (this.environment === 'demo') return Promise.resolve();
-    if (this.capture && this.player) return this.player.resume();
+    this.audioRequested = true;
+    // Synchronously inside the gesture, before anything awaits.
+    this.capture?.resume();
+    if (this.capture && this.player) return this.player.resume().finally(() => this.reportAudio());
     this.audioStarting ??= this.openAudio().finally(() => {
       this.audioStarting = undefined;
+      this.reportAudio();
     });
     return this.audioStarting;
   }
 
-  private async openAudio(): Promise<void> {
+  /** The reply player and its echo-cancelling route (no gesture needed to set them up). */
+  private openPlayer(): Promise<void> {
+    this.playerOpening ??= this.createPlayer().finally(() => {
+      this.playerOpening = undefined;
+    });
+    return this.playerOpening;
+  }
+
+  private async createPlayer(): Promise<void> {
+    if (this.player) return;
     const { settings } = uiStore.getState();
     const store = uiStore.getState();
-    if (!this.player) {
+    {
       try {
         this.player = await Player.create({
           outputDeviceId: settings.outputDeviceId,
           onStarted: (turn) => this.send({ type: 'playback_started', turn }),
           onUnitPlayed: (turn, unit) => this.send({ type: 'unit_played', turn, unit }),
+          onStateChange: () => this.reportAudio(),
         });
+        this.outputProblem = undefined;
         store.dismiss('speaker');
       } catch (err) {
+        this.outputProblem = 'failed';
         store.notify('error', 'speaker', `Audio output unavailable: ${message(err)}`);
       }
+      this.reportAudio();
     }
+  }
+
+  private async openAudio(): Promise<void> {
+    const { settings } = uiStore.getState();
+    const store = uiStore.getState();
+    this.reportAudio();
+    await this.openPlayer();
     if (!this.capture) {
+      this.micStarting = true;
+      this.reportAudio();
       try {
         this.capture = await MicCapture.start({
           deviceId: settings.inputDeviceId,
@@ -134,19 +194,64 @@ export class AppController {
             if (uiStore.getState().muted) return; // nothing leaves the page while muted
             this.send({ type: 'audio', sampleRate: CAPTURE_SAMPLE_RATE, samples }, [samples.buffer]);
           },
+          onStateChange: () => this.reportAudio(),
         });
+        this.inputProblem = undefined;
         store.dismiss('mic');
       } catch (err) {
-        store.notify('warning', 'mic', `Microphone unavailable: ${message(err)}. You can still type a message.`);
+        this.inputProblem = isAutoplayRefusal(err) ? 'denied' : 'failed';
+        store.notify(
+          'warning',
+          'mic',
+          this.inputProblem === 'denied'
+            ? 'Microphone access is blocked. Allow it for this page (the icon in the address bar), then reload. You can still type a message.'
+            : `Microphone unavailable: ${message(err)}. You can still type a message.`,
+        );
+      } finally {
+        this.micStarting = false;
       }
     }
     await this.player?.resume();
   }
 
+  /** Publishes what the browser lets audio do right now (the header and the echo chip read it). */
+  private reportAudio(): void {
+    if (this.environment === 'demo') return;
+    const player = this.player;
+    const output: AudioStatus['output'] = player ? (player.blocked ? 'blocked' : 'running') : (this.outputProblem ?? 'starting');
+    const capture = this.capture;
+    const input: AudioStatus['input'] = capture
+      ? capture.blocked
+        ? 'blocked'
+        : 'running'
+      : this.micStarting
+        ? 'starting'
+        : (this.inputProblem ?? (this.audioRequested ? 'starting' : 'blocked'));
+    let echo: AudioStatus['echo'] = 'pending';
+    let echoDetail: string | undefined;
+    if (player && capture) {
+      if (player.route !== 'echo-loopback') {
+        echo = 'unprotected';
+        echoDetail = `replies cannot reach the echo canceller (${player.routeProblem ?? 'direct output'})`;
+      } else if (!capture.echoCancellation) {
+        echo = 'unprotected';
+        echoDetail = 'this microphone runs without echo cancellation';
+      } else echo = output === 'running' ? 'protected' : 'pending';
+    } else if (player && player.route !== 'echo-loopback') {
+      echo = 'unprotected';
+      echoDetail = `replies cannot reach the echo canceller (${player.routeProblem ?? 'direct output'})`;
+    }
+    const next: AudioStatus = { output, input, echo, ...(echoDetail ? { echoDetail } : {}) };
+    const current = uiStore.getState().audio;
+    if (JSON.stringify(current) === JSON.stringify(next)) return;
+    uiStore.getState().setAudio(next);
+    console.info(`[murmur] audio: output ${output}, input ${input}, echo ${echo}${echoDetail ? ` (${echoDetail})` : ''}`);
+  }
+
   setMode(mode: ListenMode): void {
     uiStore.setState({ mode });
     this.send({ type: 'set_mode', mode });
-    void this.updateSettings({ mode }, false);
+    void this.updateSettings({ mode });
   }
 
   toggleMode(): void {
@@ -181,11 +286,19 @@ export class AppController {
     uiStore.getState().clearConversation();
   }
 
-  async updateSettings(patch: Partial<AppSettings>, apply = true): Promise<void> {
+  /** Saves settings; their owner (main, or the server in web mode) tells the engine what changed. */
+  async updateSettings(patch: Partial<AppSettings>): Promise<void> {
     const previous = uiStore.getState().settings;
-    const next = await this.settingsStore.save(patch);
+    uiStore.getState().setSettings({ ...previous, ...patch }); // the control follows at once
+    let next: AppSettings;
+    try {
+      next = await this.settingsStore.save(patch);
+    } catch (err) {
+      uiStore.getState().setSettings(previous);
+      uiStore.getState().notify('error', 'settings', `Could not save the setting: ${message(err)}`);
+      return;
+    }
     uiStore.getState().setSettings(next);
-    if (apply) this.send({ type: 'configure', patch: settingsToConfigPatch(next) });
     if (next.outputDeviceId !== previous.outputDeviceId) await this.player?.setOutputDevice(next.outputDeviceId).catch(() => undefined);
     if (next.inputDeviceId !== previous.inputDeviceId && this.capture) {
       await this.capture.stop();

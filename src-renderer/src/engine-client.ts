@@ -2,7 +2,7 @@ import type { EngineCommand } from '../../src-main/engine/protocol';
 import type { EngineEvent } from '../../src-main/engine/events';
 import type { HostEvent } from '../../src-main/engine/host/types';
 import { decodeAudioFrame, encodeMicFrame } from '../../src-main/web/framing';
-import { ENGINE_PORT_MESSAGE, type MurmurBridge } from './bridge-types';
+import { ENGINE_PORT_MESSAGE, type AppSocketReply, type AppSocketRequest, type MurmurBridge } from './bridge-types';
 
 /** Connection status of the transport itself (not the engine's own state). */
 export type LinkStatus = 'connecting' | 'open' | 'closed';
@@ -92,17 +92,36 @@ export function webSocketUrl(location: { hostname: string; port: string; search:
   return `ws://${host}:${location.port}/engine?token=${encodeURIComponent(token)}`;
 }
 
+export interface WebEngineClient extends EngineClient {
+  /** An app-level request to the server (settings); sent once the socket is open, answered in order. */
+  request(message: AppSocketRequest): Promise<AppSocketReply>;
+}
+
+function isAppReply(value: unknown): value is AppSocketReply {
+  const type = value && typeof value === 'object' && 'type' in value ? value.type : undefined;
+  return type === 'app_settings' || type === 'app_settings_error';
+}
+
 /**
  * Web mode: JSON text messages for commands/events, binary messages for audio both ways
  * (framing in src-main/web/framing.ts). Reconnects with backoff until closed.
  */
-export function createWebSocketClient(url: string): EngineClient {
+export function createWebSocketClient(url: string): WebEngineClient {
   const events = new Emitter<[HostEvent]>();
   const status = new Emitter<[LinkStatus, string | undefined]>();
   let socket: WebSocket | undefined;
   let closed = false;
   let retryMs = 500;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** App requests in order; `sent` is cleared when a connection drops so they go again on the next. */
+  const requests: { message: AppSocketRequest; sent: boolean; resolve(reply: AppSocketReply): void }[] = [];
+  const flushRequests = (): void => {
+    for (const r of requests) {
+      if (r.sent || !socket || socket.readyState !== WebSocket.OPEN) continue;
+      socket.send(JSON.stringify(r.message));
+      r.sent = true;
+    }
+  };
 
   const connect = (): void => {
     status.emit('connecting', undefined);
@@ -111,6 +130,7 @@ export function createWebSocketClient(url: string): EngineClient {
     socket = ws;
     ws.onopen = () => {
       retryMs = 500;
+      flushRequests();
       status.emit('open', undefined);
     };
     ws.onmessage = (m: MessageEvent) => {
@@ -126,7 +146,13 @@ export function createWebSocketClient(url: string): EngineClient {
       }
       if (typeof m.data !== 'string') return;
       try {
-        const event = unwrapHostEvent(JSON.parse(m.data));
+        const data: unknown = JSON.parse(m.data);
+        if (isAppReply(data)) {
+          const index = requests.findIndex((r) => r.sent);
+          if (index >= 0) requests.splice(index, 1)[0]?.resolve(data);
+          return;
+        }
+        const event = unwrapHostEvent(data);
         if (event) events.emit(event);
       } catch {
         console.warn('[murmur] dropped a malformed event message');
@@ -135,6 +161,7 @@ export function createWebSocketClient(url: string): EngineClient {
     ws.onclose = (e: CloseEvent) => {
       if (socket !== ws) return;
       socket = undefined;
+      for (const r of requests) r.sent = false;
       if (closed) return;
       const detail =
         e.code === 1008 || e.code === 4401
@@ -157,6 +184,12 @@ export function createWebSocketClient(url: string): EngineClient {
       } else {
         socket.send(JSON.stringify(cmd));
       }
+    },
+    request(message) {
+      return new Promise<AppSocketReply>((resolve) => {
+        requests.push({ message, sent: false, resolve });
+        flushRequests();
+      });
     },
     onEvent: (cb) => events.on(cb),
     onStatus: (cb) => status.on(cb),

@@ -1,68 +1,60 @@
-import type { EngineConfigPatch } from '../../src-main/engine/config';
-import { DEFAULT_APP_SETTINGS, type AppSettings, type MurmurBridge } from './bridge-types';
+import { defaultAppSettings, type AppSettings, type AppSocketReply, type HardwareInfo, type MurmurBridge } from './bridge-types';
 
-/** Settings persistence: the bridge in Electron, localStorage in web/demo mode. */
+/**
+ * Settings persistence. The app's settings have one owner that also turns them into engine
+ * configuration: main in Electron, the `npm run serve` server in web mode. The page only reads and
+ * saves them; it never configures the engine itself. The scripted demo keeps them in localStorage.
+ */
 export interface SettingsStore {
   load(): Promise<AppSettings>;
   save(patch: Partial<AppSettings>): Promise<AppSettings>;
+  /** What the owner detected about the machine (none in the demo). */
+  hardware(): Promise<HardwareInfo | undefined>;
 }
 
-const STORAGE_KEY = 'murmur.settings.v1';
-
-export function normalizeSettings(value: unknown): AppSettings {
-  const input = value && typeof value === 'object' ? (value as Partial<AppSettings>) : {};
-  const s = { ...DEFAULT_APP_SETTINGS, ...input };
-  return {
-    theme: s.theme === 'light' || s.theme === 'dark' ? s.theme : 'system',
-    inputDeviceId: typeof s.inputDeviceId === 'string' ? s.inputDeviceId : '',
-    outputDeviceId: typeof s.outputDeviceId === 'string' ? s.outputDeviceId : '',
-    mode: s.mode === 'push-to-talk' ? 'push-to-talk' : 'always-listening',
-    voice: typeof s.voice === 'string' && s.voice ? s.voice : DEFAULT_APP_SETTINGS.voice,
-    speed: clamp(Number(s.speed), 0.5, 2, DEFAULT_APP_SETTINGS.speed),
-    systemPrompt: typeof s.systemPrompt === 'string' ? s.systemPrompt.slice(0, 4000) : '',
-    endOfTurnSilenceMs: Math.round(clamp(Number(s.endOfTurnSilenceMs), 100, 5000, DEFAULT_APP_SETTINGS.endOfTurnSilenceMs)),
-    threads: Math.round(clamp(Number(s.threads), 1, 64, DEFAULT_APP_SETTINGS.threads)),
-    gpu: typeof s.gpu === 'boolean' ? s.gpu : DEFAULT_APP_SETTINGS.gpu,
-  };
-}
-
-function clamp(v: number, min: number, max: number, fallback: number): number {
-  return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
-}
-
-/** The engine part of the settings as a `configure` patch (an empty system prompt keeps the engine's default). */
-export function settingsToConfigPatch(s: AppSettings): EngineConfigPatch {
-  return {
-    tts: { voice: s.voice, speed: s.speed },
-    vad: { endOfTurnSilenceMs: s.endOfTurnSilenceMs },
-    stt: { threads: s.threads, gpu: s.gpu },
-    llm: { threads: s.threads, gpu: s.gpu ? 'auto' : 'off', ...(s.systemPrompt.trim() ? { systemPrompt: s.systemPrompt } : {}) },
-    turn: { mode: s.mode },
-  };
-}
+const STORAGE_KEY = 'murmur.settings.v2';
 
 export function bridgeSettings(bridge: MurmurBridge): SettingsStore {
   return {
-    load: async () => normalizeSettings(await bridge.settings.get()),
-    save: async (patch) => normalizeSettings(await bridge.settings.set(patch)),
+    load: () => bridge.settings.get(),
+    save: (patch) => bridge.settings.set(patch),
+    hardware: () => bridge.hardware(),
   };
 }
 
+/** Web mode: request/reply over the engine socket (`app_settings_*` messages, answered in order). */
+export function serverSettings(request: (message: { type: 'app_settings_get' } | { type: 'app_settings_set'; patch: Partial<AppSettings> }) => Promise<AppSocketReply>): SettingsStore {
+  let hardware: HardwareInfo | undefined;
+  const settingsOf = (reply: AppSocketReply): AppSettings => {
+    if (reply.type === 'app_settings_error') throw new Error(reply.error);
+    hardware = reply.hardware;
+    return reply.settings;
+  };
+  return {
+    load: async () => settingsOf(await request({ type: 'app_settings_get' })),
+    save: async (patch) => settingsOf(await request({ type: 'app_settings_set', patch })),
+    hardware: async () => hardware,
+  };
+}
+
+/** The scripted demo (no engine, no server): settings live in localStorage. */
 export function localSettings(storage: Storage): SettingsStore {
+  const defaults = defaultAppSettings({ gpu: false });
   const read = (): AppSettings => {
     try {
-      return normalizeSettings(JSON.parse(storage.getItem(STORAGE_KEY) ?? '{}'));
+      return { ...defaults, ...(JSON.parse(storage.getItem(STORAGE_KEY) ?? '{}') as Partial<AppSettings>) };
     } catch {
-      return normalizeSettings({});
+      return defaults;
     }
   };
   return {
     load: async () => read(),
     save: async (patch) => {
-      const next = normalizeSettings({ ...read(), ...patch });
+      const next = { ...read(), ...patch };
       storage.setItem(STORAGE_KEY, JSON.stringify(next));
       return next;
     },
+    hardware: async () => undefined,
   };
 }
 

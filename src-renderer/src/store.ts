@@ -10,7 +10,7 @@ import type {
   TurnTrace,
 } from '../../src-main/engine/events';
 import type { HostEvent } from '../../src-main/engine/host/types';
-import { DEFAULT_APP_SETTINGS, type AppSettings, type DownloadProgress, type ModelInfo } from './bridge-types';
+import { defaultAppSettings, type AppSettings, type DownloadProgress, type HardwareInfo, type ModelInfo } from './bridge-types';
 
 /**
  * The renderer's one source of UI truth. Everything the engine says goes through the pure
@@ -55,6 +55,26 @@ export interface Notice {
 
 export type LinkStatus = 'connecting' | 'open' | 'closed';
 
+/**
+ * What the browser lets us do with audio right now. `blocked` = held back until the user clicks
+ * (autoplay policy); `starting` on the input = waiting for getUserMedia (a permission prompt).
+ */
+export interface AudioStatus {
+  output: 'starting' | 'running' | 'blocked' | 'failed';
+  input: 'starting' | 'running' | 'blocked' | 'denied' | 'failed';
+  /** `protected`: replies play through the echo-cancelling route and the mic's canceller is on. */
+  echo: 'pending' | 'protected' | 'unprotected';
+  /** Why echo cancellation is not protecting the mic (unprotected only). */
+  echoDetail?: string;
+}
+
+/** The engine's answer to the last settings change (`config_applied`). */
+export interface ConfigApplied {
+  applied: string[];
+  reloaded: StageName[];
+  restartRequired: string[];
+}
+
 export interface UiState {
   link: LinkStatus;
   linkDetail?: string;
@@ -73,11 +93,15 @@ export interface UiState {
   settings: AppSettings;
   models: ModelInfo[];
   download?: DownloadProgress;
+  /** Unset until the page starts audio (never in the scripted demo). */
+  audio?: AudioStatus;
+  configApplied?: ConfigApplied;
+  hardware?: HardwareInfo;
 }
 
 export const RESTART_NOTICE = 'The speech engine restarted; your conversation is kept.';
 
-export function initialUiState(settings: AppSettings = DEFAULT_APP_SETTINGS): UiState {
+export function initialUiState(settings: AppSettings = defaultAppSettings({ gpu: false })): UiState {
   return {
     link: 'connecting',
     engineState: 'idle',
@@ -200,6 +224,8 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
     }
     case 'backends':
       return { ...state, backends: event.backends };
+    case 'config_applied':
+      return { ...state, configApplied: { applied: event.applied, reloaded: event.reloaded, restartRequired: event.restartRequired } };
     case 'phase':
       return { ...state, phase: event.phase, mode: event.mode, muted: event.muted };
     case 'level':
@@ -316,6 +342,8 @@ export interface UiActions {
   setSettings(settings: AppSettings): void;
   setModels(models: ModelInfo[]): void;
   setDownload(progress: DownloadProgress | undefined): void;
+  setAudio(audio: AudioStatus): void;
+  setHardware(hardware: HardwareInfo | undefined): void;
   notify(kind: NoticeKind, key: string, text: string): void;
   dismiss(key: string): void;
   clearConversation(): void;
@@ -338,6 +366,8 @@ export function createUiStore(settings?: AppSettings) {
     setSettings: (settings) => set({ settings }),
     setModels: (models) => set({ models }),
     setDownload: (download) => set({ download }),
+    setAudio: (audio) => set({ audio }),
+    setHardware: (hardware) => set({ hardware }),
     notify: (kind, key, text) => set((s) => addNotice(s, kind, key, text)),
     dismiss: (key) => set((s) => removeNotice(s, key)),
     clearConversation: () => set({ turns: [] }),

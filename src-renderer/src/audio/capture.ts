@@ -7,6 +7,8 @@ export interface CaptureOptions {
   deviceId?: string;
   /** One 512-sample frame at 16 kHz; its buffer may be transferred. */
   onFrame(samples: Float32Array): void;
+  /** The capture context started or stopped running (the browser holds it until a user gesture). */
+  onStateChange?(): void;
   signal?: AbortSignal;
 }
 
@@ -47,7 +49,9 @@ export class MicCapture {
         if (data.type === 'frame' && data.samples) options.onFrame(data.samples);
       };
       context.createMediaStreamSource(stream).connect(node);
-      await context.resume();
+      context.onstatechange = () => options.onStateChange?.();
+      // Without a user gesture the browser may keep this pending: never wait for it here.
+      void context.resume().catch(() => undefined);
       const capture = new MicCapture(context, stream, node, stream.getAudioTracks()[0]?.label ?? 'microphone');
       options.signal?.addEventListener('abort', () => void capture.stop(), { once: true });
       return capture;
@@ -58,7 +62,23 @@ export class MicCapture {
     }
   }
 
+  /** True while the browser holds the capture context suspended (no frames reach the engine). */
+  get blocked(): boolean {
+    return this.context.state !== 'running';
+  }
+
+  /** Call from a user gesture. */
+  resume(): void {
+    if (this.context.state === 'suspended') void this.context.resume().catch(() => undefined);
+  }
+
+  /** Whether the browser's echo canceller runs on this microphone. */
+  get echoCancellation(): boolean {
+    return this.stream.getAudioTracks()[0]?.getSettings().echoCancellation === true;
+  }
+
   async stop(): Promise<void> {
+    this.context.onstatechange = null;
     this.node.port.postMessage({ type: 'stop' });
     this.node.port.onmessage = null;
     this.node.disconnect();

@@ -2,12 +2,26 @@
  * Chromium's echo canceller only "hears" audio played through a media element fed by WebRTC,
  * not Web Audio output (crbug.com/687574). So reply audio goes
  * MediaStreamDestination → local RTCPeerConnection pair (host candidates only) → <audio>,
- * which lets the mic's AEC subtract it. Callers fall back to direct output when this fails.
+ * which lets the mic's AEC subtract it. Callers fall back to direct output when this fails, and
+ * say so (the UI then asks for headphones).
+ *
+ * Establishing the route needs no user gesture; playing the element does (autoplay policy), so
+ * `start()` is separate: it rejects with a NotAllowedError until the page has been clicked, and the
+ * route stays ready for the next try.
  */
 export interface EchoLoopback {
   readonly element: HTMLAudioElement;
+  /** Plays the received stream; call again after a user gesture if it was refused. */
+  start(): Promise<void>;
+  /** True while the element is not playing (e.g. the browser refused autoplay). */
+  readonly paused: boolean;
   setOutputDevice(deviceId: string): Promise<void>;
   close(): void;
+}
+
+/** The browser refused to play or start audio until the user interacts with the page. */
+export function isAutoplayRefusal(err: unknown): boolean {
+  return (err instanceof DOMException || err instanceof Error) && err.name === 'NotAllowedError';
 }
 
 /** Ask the sender for mono Opus at a bitrate where speech is transparent. */
@@ -70,9 +84,12 @@ export async function createEchoLoopback(stream: MediaStream, timeoutMs = 4000):
     } finally {
       clearTimeout(timer);
     }
-    await element.play();
     return {
       element,
+      start: () => element.play(),
+      get paused() {
+        return element.paused;
+      },
       async setOutputDevice(deviceId: string) {
         const el = element as HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
         if (el.setSinkId) await el.setSinkId(deviceId);

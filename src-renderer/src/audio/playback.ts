@@ -1,7 +1,7 @@
 import playbackWorkletUrl from './playback-worklet.ts?worker&url';
 import type { PlaybackNotice } from './playback-ring';
 import { StreamingResampler } from './resample';
-import { createEchoLoopback, type EchoLoopback } from './echo-loopback';
+import { createEchoLoopback, isAutoplayRefusal, type EchoLoopback } from './echo-loopback';
 
 /** The engine's output rate (Kokoro). */
 export const PLAYBACK_SAMPLE_RATE = 24000;
@@ -12,9 +12,14 @@ export interface PlayerOptions {
   onStarted(turn: number): void;
   /** Last sample of `unit` went to the output: it counts as spoken. */
   onUnitPlayed(turn: number, unit: number): void;
+  /** Whether audio can be heard changed (`blocked`), e.g. after the first click. */
+  onStateChange?(): void;
   /** Use the WebRTC loopback so the mic's echo canceller sees the reply (default true). */
   echoLoopback?: boolean;
 }
+
+/** Longest a resume waits: without a user gesture the browser may leave the promise pending. */
+const RESUME_WAIT_MS = 1500;
 
 /** Reply audio player: AudioWorklet ring buffer at 24 kHz, flushed at once on barge-in. */
 export class Player {
@@ -25,7 +30,10 @@ export class Player {
     private readonly context: AudioContext,
     private readonly node: AudioWorkletNode,
     private loopback: EchoLoopback | undefined,
+    /** `echo-loopback`: the echo canceller hears the reply; `direct`: it does not (see routeProblem). */
     readonly route: 'echo-loopback' | 'direct',
+    /** Why the echo-cancelling route could not be used (direct route only). */
+    readonly routeProblem: string | undefined,
   ) {}
 
   static async create(options: PlayerOptions): Promise<Player> {
@@ -45,26 +53,49 @@ export class Player {
     };
 
     let loopback: EchoLoopback | undefined;
+    let problem: string | undefined;
     if (options.echoLoopback !== false) {
       const destination = context.createMediaStreamDestination();
       node.connect(destination);
       try {
         loopback = await createEchoLoopback(destination.stream);
+        // Refused until the first user gesture: the route stays, resume() starts it.
+        await loopback.start().catch((err: unknown) => {
+          if (!isAutoplayRefusal(err)) throw err;
+        });
       } catch (err) {
-        console.warn('[murmur] echo loopback unavailable, playing directly:', err);
+        problem = err instanceof Error ? err.message : String(err);
+        console.warn('[murmur] echo-cancelling playback route unavailable, playing directly:', err);
+        loopback?.close();
+        loopback = undefined;
         node.disconnect();
       }
+    } else {
+      problem = 'turned off';
     }
     if (!loopback) node.connect(context.destination);
-    const player = new Player(context, node, loopback, loopback ? 'echo-loopback' : 'direct');
+    const player = new Player(context, node, loopback, loopback ? 'echo-loopback' : 'direct', problem);
+    context.onstatechange = () => options.onStateChange?.();
+    if (loopback) {
+      loopback.element.onplaying = () => options.onStateChange?.();
+      loopback.element.onpause = () => options.onStateChange?.();
+    }
     if (options.outputDeviceId) await player.setOutputDevice(options.outputDeviceId).catch(() => undefined);
     return player;
   }
 
-  /** Browsers start audio suspended until a user gesture; call from one. */
+  /** True while the browser holds the output back (suspended context or a refused play()). */
+  get blocked(): boolean {
+    return this.context.state !== 'running' || (this.loopback?.paused ?? false);
+  }
+
+  /** Starts output after a user gesture; never waits long for a browser that still refuses. */
   async resume(): Promise<void> {
-    if (this.context.state === 'suspended') await this.context.resume();
-    if (this.loopback?.element.paused) await this.loopback.element.play().catch(() => undefined);
+    const tasks: Promise<unknown>[] = [];
+    if (this.context.state === 'suspended') tasks.push(this.context.resume());
+    if (this.loopback?.paused) tasks.push(this.loopback.start());
+    if (tasks.length === 0) return;
+    await Promise.race([Promise.allSettled(tasks), new Promise((r) => setTimeout(r, RESUME_WAIT_MS))]);
   }
 
   play(turn: number, unit: number, samples: Float32Array, sampleRate: number): void {
@@ -88,6 +119,7 @@ export class Player {
 
   async dispose(): Promise<void> {
     this.node.port.onmessage = null;
+    this.context.onstatechange = null;
     this.node.disconnect();
     this.loopback?.close();
     this.loopback = undefined;

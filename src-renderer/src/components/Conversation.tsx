@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type Reac
 import { playingUnit, useUi, type UiTurn } from '../store';
 import { formatMs, voiceToVoiceMs } from '../latency-math';
 import { useController } from './controller-context';
+import { audioBlock } from './Header';
 import { MicIcon, SendIcon, StopIcon } from './icons';
 
 function UserBubble({ turn }: { turn: UiTurn }): ReactElement | null {
@@ -78,6 +79,7 @@ function AssistantBubble({ turn, live }: { turn: UiTurn; live: boolean }): React
 
 function EmptyConversation(): ReactElement {
   const mode = useUi((s) => s.mode);
+  const blocked = audioBlock(useUi((s) => s.audio));
   return (
     <div className="empty-state">
       <div className="empty-orb" aria-hidden="true">
@@ -85,9 +87,11 @@ function EmptyConversation(): ReactElement {
       </div>
       <h2>Talk to Murmur</h2>
       <p>
-        {mode === 'push-to-talk'
-          ? 'Hold Space (or the talk button) while you speak, then let go.'
-          : 'Just start talking. Murmur answers when you pause.'}
+        {blocked
+          ? `${blocked.label}. Until then you can type a message.`
+          : mode === 'push-to-talk'
+            ? 'Hold Space (or the talk button) while you speak, then let go.'
+            : 'Just start talking. Murmur answers when you pause.'}
       </p>
       <p className="fine">Everything runs on this computer. Nothing you say leaves it.</p>
     </div>
@@ -168,6 +172,7 @@ export function Composer(): ReactElement {
   const muted = useUi((s) => s.muted);
   const [text, setText] = useState('');
   const busy = phase === 'thinking' || phase === 'speaking';
+  const blocked = audioBlock(useUi((s) => s.audio));
 
   const submit = (e: FormEvent): void => {
     e.preventDefault();
@@ -180,9 +185,9 @@ export function Composer(): ReactElement {
       {mode === 'push-to-talk' ? (
         <TalkButton />
       ) : (
-        <div className={`listening-hint ${muted ? 'muted' : phase}`}>
+        <div className={`listening-hint ${muted ? 'muted' : blocked ? 'muted' : phase}`}>
           <span className="pulse" aria-hidden="true" />
-          {muted ? 'Microphone muted' : 'Listening — just talk'}
+          {muted ? 'Microphone muted' : blocked ? blocked.label : 'Listening — just talk'}
         </div>
       )}
       <form className="text-entry" onSubmit={submit}>

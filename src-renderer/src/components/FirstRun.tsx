@@ -15,6 +15,7 @@ export function FirstRun(): ReactElement {
   const controller = useController();
   const models = useUi((s) => s.models);
   const download = useUi((s) => s.download);
+  const hardware = useUi((s) => s.hardware);
   const missing = models.filter((m) => m.required && !m.installed);
   const bytes = missing.reduce((a, m) => a + m.sizeBytes, 0);
   const active = download && !download.done && !download.error;
@@ -27,6 +28,11 @@ export function FirstRun(): ReactElement {
           Murmur listens, thinks and speaks entirely on this computer. It needs a few models first
           ({formatBytes(bytes)}). They are downloaded once and never leave your machine.
         </p>
+        {hardware && (
+          <p className="model-set-reason" data-testid="model-set-reason">
+            {hardware.modelSet.reason}
+          </p>
+        )}
         <ul className="model-chips">
           {missing.map((m) => (
             <li key={m.id}>

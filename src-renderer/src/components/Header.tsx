@@ -1,5 +1,5 @@
 import type { ReactElement } from 'react';
-import { useUi } from '../store';
+import { useUi, type AudioStatus } from '../store';
 import type { TurnPhase } from '../../../src-main/engine/events';
 import { useController } from './controller-context';
 import { GearIcon, LogoMark, MicIcon, MicOffIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
@@ -20,16 +20,77 @@ export function useStatus(): { key: string; label: string } {
   const muted = useUi((s) => s.muted);
   const mode = useUi((s) => s.mode);
   const ptt = useUi((s) => s.pttPressed);
+  const audio = useUi((s) => s.audio);
   if (link === 'connecting') return { key: 'connecting', label: 'Connecting…' };
   if (link === 'closed') return { key: 'offline', label: 'Engine offline' };
   if (engineState === 'loading' || engineState === 'idle') return { key: 'loading', label: 'Loading models…' };
   if (engineState === 'warming') return { key: 'loading', label: 'Warming up…' };
   if (engineState === 'error') return { key: 'offline', label: 'Engine error' };
   if (muted) return { key: 'muted', label: 'Muted' };
+  // Never "Listening" while the browser keeps the microphone or the speaker from working.
+  const blocked = audioBlock(audio);
+  if (blocked) return blocked;
   if (phase === 'listening' && mode === 'push-to-talk') {
     return ptt ? { key: 'hearing', label: 'Recording' } : { key: 'idle', label: 'Hold Space to talk' };
   }
   return { key: phase, label: PHASE_LABEL[phase] };
+}
+
+/** The status when the browser holds audio back, if it does. */
+export function audioBlock(audio: AudioStatus | undefined): { key: string; label: string } | undefined {
+  if (!audio) return undefined;
+  if (audio.output === 'blocked' || audio.input === 'blocked') return { key: 'blocked', label: 'Click to start audio' };
+  if (audio.input === 'starting') return { key: 'blocked', label: 'Waiting for microphone access…' };
+  if (audio.input === 'denied') return { key: 'offline', label: 'Microphone blocked' };
+  if (audio.input === 'failed') return { key: 'offline', label: 'No microphone' };
+  return undefined;
+}
+
+/**
+ * A full-width call to action while the browser holds audio back: one click anywhere starts it
+ * (App listens for the gesture); the button makes that obvious.
+ */
+export function AudioGate(): ReactElement | null {
+  const controller = useController();
+  const audio = useUi((s) => s.audio);
+  if (!audio || (audio.output !== 'blocked' && audio.input !== 'blocked')) return null;
+  return (
+    <div className="audio-gate" role="alert" data-testid="audio-gate">
+      <span>Your browser keeps the microphone and the speaker off until you interact with the page.</span>
+      <button type="button" className="button primary" data-testid="start-audio" onClick={() => void controller.startAudio()}>
+        Click to start audio
+      </button>
+    </div>
+  );
+}
+
+/** Whether the assistant can hear itself: the echo-protection state, in the header. */
+export function EchoStatus(): ReactElement | null {
+  const audio = useUi((s) => s.audio);
+  const headphones = useUi((s) => s.settings.headphones);
+  if (headphones) {
+    return (
+      <span className="echo-chip" data-testid="echo-status" data-state="headphones" title="You use headphones: the echo guard is off (Settings → Audio).">
+        Headphones
+      </span>
+    );
+  }
+  if (!audio || audio.echo === 'pending') return null;
+  const ok = audio.echo === 'protected';
+  return (
+    <span
+      className={ok ? 'echo-chip ok' : 'echo-chip warn'}
+      data-testid="echo-status"
+      data-state={audio.echo}
+      title={
+        ok
+          ? 'Replies play through the echo-cancelling route, so the assistant does not hear itself on speakers.'
+          : `Echo cancellation is not active: ${audio.echoDetail ?? 'unknown reason'}. On speakers the assistant may hear itself; headphones avoid that.`
+      }
+    >
+      {ok ? 'Speaker mode: protected' : 'Use headphones'}
+    </span>
+  );
 }
 
 export function StatePill(): ReactElement {
@@ -121,7 +182,7 @@ export function ThemeToggle(): ReactElement {
       aria-label={`Theme: ${theme}. Switch to ${next}`}
       title={`Theme: ${theme}`}
       data-testid="theme-toggle"
-      onClick={() => void controller.updateSettings({ theme: next }, false)}
+      onClick={() => void controller.updateSettings({ theme: next })}
     >
       <Icon />
     </button>
@@ -137,6 +198,7 @@ export function Header({ onOpenSettings }: { onOpenSettings(): void }): ReactEle
       </div>
       <StatePill />
       <div className="header-actions">
+        <EchoStatus />
         <LevelMeter />
         <ModeToggle />
         <MuteButton />

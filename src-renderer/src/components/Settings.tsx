@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
 import { useUi } from '../store';
-import type { AppSettings } from '../bridge-types';
+import type { AppSettings, TtsDeviceSetting, TtsDtypeSetting } from '../bridge-types';
+import { ttsDevicesFor } from '../../../src-main/engine/tts-devices';
 import { VOICES } from '../settings';
 import { useController } from './controller-context';
 import { DownloadProgressView } from './Progress';
@@ -105,11 +106,56 @@ function ModelsSection(): ReactElement {
   );
 }
 
+const DEVICE_LABEL: Record<TtsDeviceSetting, string> = {
+  cpu: 'CPU',
+  auto: 'Automatic (GPU if it starts, else CPU)',
+  cuda: 'CUDA (NVIDIA)',
+  dml: 'DirectML (any Windows GPU)',
+  coreml: 'CoreML (Apple)',
+};
+
+const DTYPE_LABEL: Record<TtsDtypeSetting, string> = {
+  auto: 'Automatic (fp32 when installed)',
+  fp32: 'fp32 · 326 MB · fastest on CPUs',
+  fp16: 'fp16 · 163 MB',
+  q8: 'q8 · 92 MB · slower on CPUs',
+};
+
+/** The platform whose execution providers Settings offers: main's in Electron, else the browser's guess. */
+function usePlatform(): { platform: string; arch: string } {
+  const hardware = useUi((s) => s.hardware);
+  if (hardware) return { platform: hardware.platform, arch: hardware.arch };
+  const p = navigator.platform.toLowerCase();
+  if (p.startsWith('win')) return { platform: 'win32', arch: 'x64' };
+  if (p.startsWith('mac')) return { platform: 'darwin', arch: 'arm64' };
+  return { platform: 'linux', arch: p.includes('aarch64') || p.includes('arm') ? 'arm64' : 'x64' };
+}
+
+/** What the engine did with the last change (its `config_applied` event). */
+function ConfigStatus(): ReactElement | null {
+  const status = useUi((s) => s.configApplied);
+  if (!status) return null;
+  const parts: string[] = [];
+  if (status.applied.length) parts.push(`Applied now: ${status.applied.join(', ')}.`);
+  if (status.reloaded.length) parts.push(`Reloaded: ${status.reloaded.map((s) => s.toUpperCase()).join(', ')}.`);
+  if (status.restartRequired.length) parts.push(`Restart Murmur to apply: ${status.restartRequired.join(', ')}.`);
+  if (parts.length === 0) return null;
+  return (
+    <p className={status.restartRequired.length ? 'config-status restart' : 'config-status'} role="status" data-testid="config-status">
+      {parts.join(' ')}
+    </p>
+  );
+}
+
 export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): void }): ReactElement | null {
   const controller = useController();
   const settings = useUi((s) => s.settings);
   const inputs = useDevices('audioinput', open);
   const outputs = useDevices('audiooutput', open);
+  const hardware = useUi((s) => s.hardware);
+  const ttsBackend = useUi((s) => s.backends?.tts);
+  const { platform, arch } = usePlatform();
+  const ttsDevices = ttsDevicesFor(platform, arch);
   const [prompt, setPrompt] = useState(settings.systemPrompt);
   const closeButton = useRef<HTMLButtonElement>(null);
   const opener = useRef<Element | null>(null);
@@ -142,6 +188,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
           </button>
         </div>
         <div className="drawer-body">
+          <ConfigStatus />
           <Section title="Audio">
             <Field label="Microphone" htmlFor="set-input">
               <select id="set-input" value={settings.inputDeviceId} onChange={(e) => save({ inputDeviceId: e.target.value })}>
@@ -163,6 +210,10 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
                 ))}
               </select>
             </Field>
+            <label className="checkbox">
+              <input type="checkbox" data-testid="set-headphones" checked={settings.headphones} onChange={(e) => save({ headphones: e.target.checked })} />
+              I use headphones (the assistant cannot hear itself, so its echo guard is off)
+            </label>
           </Section>
 
           <Section title="Voice">
@@ -182,7 +233,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
           </Section>
 
           <Section title="Conversation">
-            <Field label="System prompt" htmlFor="set-prompt" hint="Leave empty for Murmur's default. Applied from the next turn.">
+            <Field label="System prompt" htmlFor="set-prompt" hint="Leave empty for Murmur's default.">
               <textarea
                 id="set-prompt"
                 rows={4}
@@ -211,13 +262,51 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
           </Section>
 
           <Section title="Performance">
-            <Field label="Threads" htmlFor="set-threads" hint="CPU threads for speech recognition and the language model.">
-              <input id="set-threads" type="number" min={1} max={64} value={settings.threads} onChange={(e) => save({ threads: Number(e.target.value) })} />
+            <Field
+              label="Threads"
+              htmlFor="set-threads"
+              hint={`CPU threads for speech recognition and the language model. Automatic uses the measured plan for ${hardware ? `this machine's ${hardware.cores} cores` : "this machine's cores"}.`}
+            >
+              <select
+                id="set-threads"
+                data-testid="set-threads"
+                value={String(settings.threads)}
+                onChange={(e) => save({ threads: e.target.value === 'auto' ? 'auto' : Number(e.target.value) })}
+              >
+                <option value="auto">Automatic</option>
+                {Array.from({ length: Math.max(hardware?.cores ?? 16, typeof settings.threads === 'number' ? settings.threads : 1) }, (_, i) => i + 1).map((n) => (
+                  <option key={n} value={String(n)}>
+                    {n}
+                  </option>
+                ))}
+              </select>
             </Field>
             <label className="checkbox">
               <input type="checkbox" checked={settings.gpu} onChange={(e) => save({ gpu: e.target.checked })} />
-              Use the GPU when available
+              Use the GPU when available{hardware ? ` (${hardware.gpuName ?? 'none detected'})` : ''}
             </label>
+            <Field
+              label="Voice engine device"
+              htmlFor="set-tts-device"
+              hint={`Where Kokoro runs. A GPU choice that cannot start falls back to the CPU.${ttsBackend ? ` In use: ${ttsBackend.device.toUpperCase()}.` : ''}`}
+            >
+              <select id="set-tts-device" data-testid="set-tts-device" value={settings.ttsDevice} onChange={(e) => save({ ttsDevice: e.target.value as TtsDeviceSetting })}>
+                {[...new Set([...ttsDevices, settings.ttsDevice])].map((d) => (
+                  <option key={d} value={d}>
+                    {DEVICE_LABEL[d]}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Voice model precision" htmlFor="set-tts-dtype" hint="fp32 is the fastest on CPUs; q8 is the smallest download but measured about 2× slower on CPUs.">
+              <select id="set-tts-dtype" data-testid="set-tts-dtype" value={settings.ttsDtype} onChange={(e) => save({ ttsDtype: e.target.value as TtsDtypeSetting })}>
+                {(Object.keys(DTYPE_LABEL) as TtsDtypeSetting[]).map((d) => (
+                  <option key={d} value={d}>
+                    {DTYPE_LABEL[d]}
+                  </option>
+                ))}
+              </select>
+            </Field>
           </Section>
 
           <ModelsSection />
@@ -226,7 +315,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
             <div className="radio-row" role="radiogroup" aria-label="Theme">
               {(['system', 'light', 'dark'] as const).map((t) => (
                 <label key={t} className={settings.theme === t ? 'radio active' : 'radio'}>
-                  <input type="radio" name="theme" value={t} checked={settings.theme === t} onChange={() => void controller.updateSettings({ theme: t }, false)} />
+                  <input type="radio" name="theme" value={t} checked={settings.theme === t} onChange={() => void controller.updateSettings({ theme: t })} />
                   {t[0]?.toUpperCase()}
                   {t.slice(1)}
                 </label>
