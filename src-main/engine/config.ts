@@ -95,12 +95,6 @@ export const EngineConfigSchema = z.object({
       device: z.enum(['cpu', 'cuda', 'dml', 'coreml', 'auto']).default('cpu'),
     })
     .prefault({}),
-  echo: z
-    .object({
-      /** The echo guard on the microphone path while the assistant speaks; off for headphone users. */
-      enabled: z.boolean().default(true),
-    })
-    .prefault({}),
   chunker: z
     .object({
       // Defaults live in chunker.ts, so `new SpeechChunker()` behaves as the app ships.
