@@ -35,24 +35,24 @@ function waitForEvent(events: HostEvent[], predicate: (e: HostEvent) => boolean,
 }
 
 describe('conversation journal', () => {
-  it('tolerates a torn last line and restores every complete turn', () => {
+  it('tolerates a torn last line and restores every complete turn', async () => {
     const file = path.join(tmp, 'torn.jsonl');
     const journal = new ConversationJournal(file);
-    journal.append({ turn: 1, user: 'hello', assistant: 'hi there', interrupted: false, at: 1 });
-    journal.append({ turn: 2, user: 'tell me more', assistant: 'well', interrupted: true, at: 2 });
+    await journal.append({ turn: 1, user: 'hello', assistant: 'hi there', interrupted: false, at: 1 });
+    await journal.append({ turn: 2, user: 'tell me more', assistant: 'well', interrupted: true, at: 2 });
     appendFileSync(file, '{"turn":3,"user":"cut off in the mid');
     const { turns, skippedLines } = new ConversationJournal(file).read();
     expect(turns.map((t) => t.turn)).toEqual([1, 2]);
     expect(turns[1]!.interrupted).toBe(true);
     expect(skippedLines).toBe(1);
-    journal.clear();
+    await journal.clear();
     expect(journal.read().turns).toEqual([]);
   });
 
   it('is restored into the engine and its LLM history on load, and cleared on request', async () => {
     const file = path.join(tmp, 'restore.jsonl');
     const journal = new ConversationJournal(file);
-    journal.append({ turn: 4, user: 'what is my name', assistant: 'you did not say', interrupted: false, at: 1 });
+    await journal.append({ turn: 4, user: 'what is my name', assistant: 'you did not say', interrupted: false, at: 1 });
     const { engine, of } = await testEngine({}, journal);
     expect(of('history').at(-1)?.turns.map((t) => t.user)).toEqual(['what is my name']);
     const stages = await standinStages();

@@ -302,6 +302,15 @@ export class LlamaChat {
     this.turns = [];
   }
 
+  /** Replaces the system prompt; the next answer evaluates the new prefix (the history is kept). */
+  setSystemPrompt(text: string): void {
+    this.assertUsable();
+    const index = this.baseHistory.findIndex((item) => item.type === 'system');
+    const item: ChatHistoryItem = { type: 'system', text };
+    if (index >= 0) this.baseHistory[index] = item;
+    else this.baseHistory.unshift(item);
+  }
+
   /** Tokens the committed history counts against the budget. */
   historyTokens(): number {
     return this.turns.reduce((sum, turn) => sum + turn.tokens, 0);
