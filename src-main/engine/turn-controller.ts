@@ -182,7 +182,7 @@ export class TurnController {
   /** A typed turn: interrupts whatever is in flight and answers `text`. */
   textInput(text: string, t: number): TurnAction[] {
     this.interruptAll('typed input', t);
-    this.abandonHearing('typed input', t);
+    if (this.hearing) this.abandonHearing('typed input', t);
     const turn = ++this.turnCounter;
     this.answer = newAnswer(turn, false);
     this.out.push({ type: 'start_answer', turn, speculative: false, text });

@@ -89,6 +89,9 @@ export class AppController {
       case 'cancelled':
         this.player?.stop(event.turn);
         break;
+      case 'answer_resumed':
+        this.player?.resumeTurn(event.turn);
+        break;
       case 'host':
         if (event.status === 'crashed') this.player?.stop();
         if (event.status === 'restarted') this.syncEngine();
