@@ -66,7 +66,6 @@ function main(): void {
     log,
     init: () => ({
       config: engineConfigFromSettings(settingsStore.get()),
-      modelSet: 'default',
       journalPath: paths.journal,
       userModelsDir: paths.models,
     }),

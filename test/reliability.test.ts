@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src-main/engine/config';
 import { VoiceEngine } from '../src-main/engine/engine';
 import type { EngineEvent } from '../src-main/engine/events';
+import { resolveInit } from '../src-main/cli/model-sets';
 import { EngineProcess } from '../src-main/engine/host/engine-process';
 import type { HostEvent } from '../src-main/engine/host/types';
 import { ConversationJournal } from '../src-main/engine/journal';
@@ -75,7 +76,7 @@ describe('conversation journal', () => {
 describe('engine process: kill -9 mid-answer', () => {
   it('restarts the engine, reports it, keeps every completed turn, and the next turn works', async () => {
     const journalPath = path.join(tmp, 'crash.jsonl');
-    const host = new EngineProcess({ init: { config: TEST_CONFIG, modelSet: 'standin', journalPath } });
+    const host = new EngineProcess({ init: await resolveInit({ config: TEST_CONFIG, modelSet: 'standin', journalPath }) });
     const events: HostEvent[] = [];
     host.onEvent((e) => {
       events.push(e);
@@ -120,7 +121,7 @@ describe('engine process: kill -9 mid-answer', () => {
   });
 
   it('answers malformed and oversized messages with an error and keeps working', async () => {
-    const host = new EngineProcess({ init: { config: TEST_CONFIG, modelSet: 'standin' } });
+    const host = new EngineProcess({ init: await resolveInit({ config: TEST_CONFIG, modelSet: 'standin' }) });
     const events: HostEvent[] = [];
     host.onEvent((e) => events.push(e));
     try {

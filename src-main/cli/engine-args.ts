@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { EngineConfigInput } from '../engine/config';
-import type { EngineInit } from '../engine/host/init';
 import type { ModelSetName } from '../engine/host/types';
+import type { CliEngineInit } from './model-sets';
 
 /** Flags every engine-hosting CLI shares (talk, serve, bench, soak). */
 export const ENGINE_FLAG_OPTIONS = {
@@ -32,7 +32,8 @@ export interface EngineFlags {
 
 const MODEL_SETS: readonly ModelSetName[] = ['standin', 'standin-real', 'default'];
 
-export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput = {}): EngineInit {
+/** The engine init the flags describe; resolve its model set with `resolveInit` (model-sets.ts). */
+export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput = {}): CliEngineInit {
   const modelSet = (flags.models ?? 'default') as ModelSetName;
   if (!MODEL_SETS.includes(modelSet)) {
     throw new Error(`--models must be one of ${MODEL_SETS.join(', ')} (got "${flags.models}")`);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EngineProcess } from '../engine/host/engine-process';
+import { resolveInit } from './model-sets';
 import { defaultUserDataDir } from '../models/store';
 import { createWebServer, isLoopbackAddress } from '../web/server';
 import { ENGINE_FLAG_OPTIONS, engineInitFromFlags } from './engine-args';
@@ -77,9 +78,10 @@ async function main(): Promise<number> {
     await buildRenderer(rendererDir);
   }
 
-  const init = engineInitFromFlags(values);
-  if (init.modelSet === 'default') init.userModelsDir = path.join(defaultUserDataDir(), 'models');
-  const engine = new EngineProcess({ init });
+  const flagsInit = engineInitFromFlags(values);
+  if (flagsInit.modelSet === 'default') flagsInit.userModelsDir = path.join(defaultUserDataDir(), 'models');
+  // Stand-in sets become explicit paths here: the engine process only ever gets model paths.
+  const engine = new EngineProcess({ init: await resolveInit(flagsInit) });
   engine.onEvent((event) => {
     if (event.type === 'host' && event.status !== 'started') console.log(`engine: ${event.status}${'restartMs' in event ? ` in ${event.restartMs} ms` : ''}`);
     if (event.type === 'state') console.log(`engine: ${event.state}${event.detail ? ` (${event.detail})` : ''}`);

@@ -6,7 +6,6 @@ import { MicCapture, CAPTURE_SAMPLE_RATE } from './audio/capture';
 import { Player } from './audio/playback';
 import { bridgeSettings, localSettings, settingsToConfigPatch, type SettingsStore } from './settings';
 import { uiStore } from './store';
-import { createDemoClient } from './demo-feed';
 
 export type AppEnvironment = 'electron' | 'web' | 'demo';
 
@@ -26,7 +25,8 @@ export class AppController {
 
   constructor(private readonly params: URLSearchParams) {
     this.bridge = window.murmur;
-    this.environment = params.has('demo') ? 'demo' : this.bridge ? 'electron' : 'web';
+    // The scripted demo feed exists only in development builds (the production bundle has no demo code).
+    this.environment = import.meta.env.DEV && params.has('demo') ? 'demo' : this.bridge ? 'electron' : 'web';
     this.settingsStore = this.bridge && this.environment === 'electron' ? bridgeSettings(this.bridge) : localSettings(window.localStorage);
   }
 
@@ -35,7 +35,7 @@ export class AppController {
     uiStore.getState().setSettings(settings);
     uiStore.setState({ mode: settings.mode });
 
-    const client = this.createClient();
+    const client = await this.createClient();
     if (!client) return;
     this.client = client;
     this.disposers.push(client.onStatus((status, detail) => {
@@ -55,8 +55,11 @@ export class AppController {
     if (this.environment !== 'demo') void this.startAudio();
   }
 
-  private createClient(): EngineClient | undefined {
-    if (this.environment === 'demo') return createDemoClient(this.params.get('demo') ?? '1');
+  private async createClient(): Promise<EngineClient | undefined> {
+    if (import.meta.env.DEV && this.environment === 'demo') {
+      const { createDemoClient } = await import('./demo-feed');
+      return createDemoClient(this.params.get('demo') ?? '1');
+    }
     if (this.environment === 'electron' && this.bridge) return createElectronClient(this.bridge);
     const url = webSocketUrl(window.location);
     if (!url) {
