@@ -328,6 +328,19 @@ describe('race: mute, mode, cancel', () => {
     expect(f.engine.openTraces).toBe(0);
   });
 
+  it('cancel while the final transcription runs: the answer\'s signal reaches the STT', async () => {
+    const f = await fakeEngine({ turn: { speculative: false } });
+    await f.feed(VOICE, 640);
+    await f.feed(QUIET, 400);
+    const final = f.stages.stt.finals[0]!;
+    expect(final.signal).toBeDefined();
+    f.engine.handle({ type: 'cancel' });
+    await settle();
+    expect(final.signal?.aborted).toBe(true);
+    expect(f.stages.llm.calls).toHaveLength(0);
+    expect(f.of('turn_done')).toMatchObject([{ turn: 1, interrupted: true }]);
+  });
+
   it('cancel during TTS: the synthesis is aborted and no audio follows', async () => {
     const f = await fakeEngine();
     f.stages.llm.auto = REPLY;

@@ -10,6 +10,7 @@ import { ConversationJournal } from '../src-main/engine/journal';
 import { TurnTracer } from '../src-main/engine/trace';
 import { TtsCache } from '../src-main/engine/tts-cache';
 import { TurnController, type TurnAction } from '../src-main/engine/turn-controller';
+import { FakeTts } from './fakes/stages';
 
 /** Drives the pure controller with 32 ms windows whose VAD probability is given. */
 function driver(input: EngineConfigInput = {}) {
@@ -139,8 +140,21 @@ describe('TtsCache', () => {
     expect(cache.hits).toBe(2);
     expect(cache.misses).toBe(3);
     const copy = cache.get('Sure,', 'af', 1)!;
+    expect(cache.hitRate).toBeCloseTo(3 / 6);
     copy[0] = 9;
     expect(cache.get('Sure,', 'af', 1)![0]).toBeCloseTo(0.1);
+  });
+});
+
+describe('TtsCache.prewarm', () => {
+  it('synthesizes openers once, so their first use is a hit', async () => {
+    const tts = new FakeTts();
+    tts.auto = true;
+    const cache = new TtsCache();
+    await cache.prewarm(tts, ['Sure,', 'Okay.', 'Sure,'], 'af', 1);
+    expect(tts.calls.map((c) => c.text)).toEqual(['Sure,', 'Okay.']);
+    expect(cache.get('sure,', 'af', 1)).toBeDefined();
+    expect(cache.hits).toBe(1);
   });
 });
 

@@ -13,6 +13,7 @@ export const ENGINE_FLAG_OPTIONS = {
   eot: { type: 'string' },
   threads: { type: 'string' },
   'first-unit-words': { type: 'string' },
+  'max-tokens': { type: 'string' },
   'no-speculative': { type: 'boolean', default: false },
   journal: { type: 'string' },
 } as const;
@@ -26,6 +27,7 @@ export interface EngineFlags {
   eot?: string;
   threads?: string;
   'first-unit-words'?: string;
+  'max-tokens'?: string;
   'no-speculative'?: boolean;
   journal?: string;
 }
@@ -50,6 +52,7 @@ export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput 
     const [min, max] = flags['first-unit-words'].split(',').map((v) => positiveInt(v, '--first-unit-words'));
     config.chunker = { ...config.chunker, firstUnitMinWords: min, firstUnitMaxWords: max ?? min };
   }
+  if (flags['max-tokens']) config.llm = { ...config.llm, maxTokens: positiveInt(flags['max-tokens'], '--max-tokens') };
   if (flags['no-speculative']) config.turn = { ...config.turn, speculative: false };
   if (flags.threads) {
     // "stt,llm,tts" e.g. --threads 2,1,1

@@ -17,7 +17,7 @@ import { feedAudio, waitIdle } from './feeder';
 import { runEngineCli } from './run-engine-cli';
 
 const USAGE = `usage: npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast] [--ptt]
-       [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts]`;
+       [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts] [--max-tokens n]`;
 
 interface TurnRecord {
   turn: number;

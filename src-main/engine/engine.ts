@@ -36,6 +36,8 @@ export interface VoiceEngineOptions {
   sharedStages?: boolean;
   /** Cache of synthesized units (shared by the engine's answers). */
   ttsCache?: TtsCache;
+  /** Units synthesized into the cache at warm-up (e.g. common short openers). */
+  prewarmUnits?: readonly string[];
 }
 
 const LEVEL_EVERY_MS = 64;
@@ -167,6 +169,9 @@ export class VoiceEngine {
       this.setState('warming');
       const { vad, stt, llm, tts } = this.stages;
       for (const stage of [vad, stt, llm, tts]) await stage.warm();
+      if (this.options.prewarmUnits?.length) {
+        await this.ttsCache.prewarm(tts, this.options.prewarmUnits, this.config.tts.voice, this.config.tts.speed);
+      }
       this.backends = { vad: vad.backend, stt: stt.backend, llm: llm.backend, tts: tts.backend };
       this.emit({ type: 'backends', backends: this.backends });
       this.setState('ready');

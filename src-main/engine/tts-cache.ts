@@ -1,3 +1,5 @@
+import type { TtsStage } from './stages';
+
 /**
  * A small LRU of synthesized units, keyed by normalized text + voice + speed. Short, common units
  * ("Sure.", "Okay,") recur across answers; a hit skips a TTS inference on the critical path.
@@ -68,6 +70,17 @@ export class TtsCache {
       if (this.entries.size <= this.maxEntries && this.samples <= this.maxSamples) break;
       this.entries.delete(oldest);
       this.samples -= value.length;
+    }
+  }
+
+  /**
+   * Synthesizes `texts` ahead of time (warm-up: common short openers) so their first use is a hit.
+   * Does not count as lookups.
+   */
+  async prewarm(tts: TtsStage, texts: readonly string[], voice: string, speed: number, signal?: AbortSignal): Promise<void> {
+    for (const text of texts) {
+      if (!this.cacheable(text) || this.entries.has(TtsCache.key(text, voice, speed))) continue;
+      this.set(text, voice, speed, await tts.synthesize(text, { signal, voice, speed }));
     }
   }
 
