@@ -1,8 +1,12 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConversationJournal } from '../src-main/engine/journal';
 import type { EngineEvent } from '../src-main/engine/events';
 import { PLAYBACK_GRACE_MS } from '../src-main/engine/turn-controller';
 import { fakeEngine, QUIET, settle, VOICE, type FakeEngine } from './fakes/harness';
-import { FakeStt, type FakeStages } from './fakes/stages';
+import { fakeStages, FakeStt, type FakeStages } from './fakes/stages';
 
 /**
  * One test per race of the turn logic, on FAKE stages (controllable promises) and a manual clock:
@@ -32,6 +36,38 @@ function instantPlayer(f: FakeEngine): () => void {
 
 const press = (f: FakeEngine, pressed: boolean): void => f.engine.handle({ type: 'ptt', pressed });
 const indexOf = (events: EngineEvent[], pred: (e: EngineEvent) => boolean): number => events.findIndex(pred);
+
+describe('conversation memory', () => {
+  it('turn_done is emitted only once the turn is on disk', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'murmur-race-')), 'journal.jsonl');
+    const f = await fakeEngine({}, { journal: new ConversationJournal(file) });
+    autoStages(f.stages);
+    const onDiskAtDone: boolean[] = [];
+    f.engine.on((event) => {
+      if (event.type === 'turn_done') onDiskAtDone.push(existsSync(file) && readFileSync(file, 'utf8').includes('"user":"remember this"'));
+    });
+    f.engine.handle({ type: 'text_input', text: 'remember this' });
+    // Real file I/O: wait in real time (bounded).
+    for (let i = 0; i < 500 && onDiskAtDone.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(onDiskAtDone).toEqual([true]);
+  });
+
+  it('load restores the journal before warming the LLM (the first turn after a restart is cached)', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'murmur-race-')), 'journal.jsonl');
+    const journal = new ConversationJournal(file);
+    await journal.append({ turn: 3, user: 'earlier', assistant: 'yes', interrupted: false, at: 1 });
+    const { VoiceEngine } = await import('../src-main/engine/engine');
+    const { resolveConfig } = await import('../src-main/engine/config');
+    const stages = fakeStages();
+    const order: string[] = [];
+    stages.llm.restore = (turns) => void order.push(`restore:${turns.length}`);
+    stages.llm.warm = async () => void order.push('warm');
+    const engine = new VoiceEngine({ config: resolveConfig({}), journal: new ConversationJournal(file) });
+    await engine.load(async () => stages);
+    expect(order).toEqual(['restore:1', 'warm']);
+    await engine.dispose();
+  });
+});
 
 describe('race: push-to-talk', () => {
   it('push-to-talk held through a pause gives one turn', async () => {

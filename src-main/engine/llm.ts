@@ -10,6 +10,7 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import type { StageBackend } from './events';
+import type { LlmStage } from './stages';
 
 /**
  * The LLM stage: node-llama-cpp chat on one context sequence.
@@ -196,7 +197,7 @@ interface StoredTurn extends ChatTurn {
   tokens: number;
 }
 
-export class LlamaChat {
+export class LlamaChat implements LlmStage {
   readonly backend: StageBackend;
   /** The context size actually used (the configured one clamped to the model's train context). */
   readonly contextSize: number;

@@ -6,6 +6,7 @@ import { AutoTokenizer, env as transformersEnv, StyleTextToSpeech2Model } from '
 import { KokoroTTS } from 'kokoro-js';
 import { OUTPUT_SAMPLE_RATE } from './config';
 import type { StageBackend } from './events';
+import type { TtsStage } from './stages';
 
 /**
  * Kokoro-82M text-to-speech through kokoro-js (phonemizer = espeak-ng in wasm, bundled) on
@@ -129,7 +130,7 @@ function platformAccelerator(): KokoroDevice | undefined {
   return undefined;
 }
 
-export class KokoroTts {
+export class KokoroTts implements TtsStage {
   readonly sampleRate = OUTPUT_SAMPLE_RATE;
   readonly backend: StageBackend;
   readonly modelDir: string;
