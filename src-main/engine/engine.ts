@@ -483,6 +483,10 @@ export class VoiceEngine {
       );
     }
     if (this.config.tts.voice !== before.tts.voice || this.config.tts.speed !== before.tts.speed) this.ttsCache.clear();
+    if (this.config.turn.mode !== before.turn.mode) {
+      this.keyDown = false;
+      this.pttMarks.length = 0;
+    }
     this.perform(this.controller.configure(this.config, t));
     if (change.reloaded.length === 0) {
       this.emit({ type: 'config_applied', ...change });
