@@ -24,14 +24,24 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Builds only the renderer (Vite + React) into `outDir`. */
 async function buildRenderer(outDir: string): Promise<void> {
   const [{ build }, { default: react }] = await Promise.all([import('vite'), import('@vitejs/plugin-react')]);
-  await build({
-    configFile: false,
-    root: path.join(projectRoot, 'src-renderer'),
-    base: '/',
-    plugins: [react()],
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true },
-  });
+  // Always a production build (no dev-only code such as the demo feed), even when serve runs under
+  // a test runner that sets NODE_ENV=test (Vite derives import.meta.env.DEV from NODE_ENV).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: false,
+      mode: 'production',
+      root: path.join(projectRoot, 'src-renderer'),
+      base: '/',
+      plugins: [react()],
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }
 
 function openBrowser(url: string): void {
