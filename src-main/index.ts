@@ -92,7 +92,6 @@ function main(hardware: Promise<HardwareProfile>): void {
     log,
     init: () => ({
       config: host().engineConfig(),
-      modelSet: 'default',
       journalPath: paths.journal,
       userModelsDir: paths.models,
     }),

@@ -4,7 +4,7 @@ import type { EngineConfigInput } from '../src-main/engine/config';
 import { resolveConfig } from '../src-main/engine/config';
 import { VoiceEngine, type SpeechStages } from '../src-main/engine/engine';
 import type { EngineEvent } from '../src-main/engine/events';
-import { loadStages, resolveModelPaths } from '../src-main/engine/runtime';
+import { loadStages, resolveModelPaths } from '../src-main/cli/model-sets';
 import { sharedPath } from '../src-main/dev/shared-data';
 import type { ConversationJournal } from '../src-main/engine/journal';
 

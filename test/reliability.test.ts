@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src-main/engine/config';
 import { VoiceEngine } from '../src-main/engine/engine';
 import type { EngineEvent } from '../src-main/engine/events';
+import { resolveInit } from '../src-main/cli/model-sets';
 import { EngineProcess } from '../src-main/engine/host/engine-process';
 import type { HostEvent } from '../src-main/engine/host/types';
 import { ConversationJournal } from '../src-main/engine/journal';
@@ -35,24 +36,24 @@ function waitForEvent(events: HostEvent[], predicate: (e: HostEvent) => boolean,
 }
 
 describe('conversation journal', () => {
-  it('tolerates a torn last line and restores every complete turn', () => {
+  it('tolerates a torn last line and restores every complete turn', async () => {
     const file = path.join(tmp, 'torn.jsonl');
     const journal = new ConversationJournal(file);
-    journal.append({ turn: 1, user: 'hello', assistant: 'hi there', interrupted: false, at: 1 });
-    journal.append({ turn: 2, user: 'tell me more', assistant: 'well', interrupted: true, at: 2 });
+    await journal.append({ turn: 1, user: 'hello', assistant: 'hi there', interrupted: false, at: 1 });
+    await journal.append({ turn: 2, user: 'tell me more', assistant: 'well', interrupted: true, at: 2 });
     appendFileSync(file, '{"turn":3,"user":"cut off in the mid');
     const { turns, skippedLines } = new ConversationJournal(file).read();
     expect(turns.map((t) => t.turn)).toEqual([1, 2]);
     expect(turns[1]!.interrupted).toBe(true);
     expect(skippedLines).toBe(1);
-    journal.clear();
+    await journal.clear();
     expect(journal.read().turns).toEqual([]);
   });
 
   it('is restored into the engine and its LLM history on load, and cleared on request', async () => {
     const file = path.join(tmp, 'restore.jsonl');
     const journal = new ConversationJournal(file);
-    journal.append({ turn: 4, user: 'what is my name', assistant: 'you did not say', interrupted: false, at: 1 });
+    await journal.append({ turn: 4, user: 'what is my name', assistant: 'you did not say', interrupted: false, at: 1 });
     const { engine, of } = await testEngine({}, journal);
     expect(of('history').at(-1)?.turns.map((t) => t.user)).toEqual(['what is my name']);
     const stages = await standinStages();
@@ -75,7 +76,7 @@ describe('conversation journal', () => {
 describe('engine process: kill -9 mid-answer', () => {
   it('restarts the engine, reports it, keeps every completed turn, and the next turn works', async () => {
     const journalPath = path.join(tmp, 'crash.jsonl');
-    const host = new EngineProcess({ init: { config: TEST_CONFIG, modelSet: 'standin', journalPath } });
+    const host = new EngineProcess({ init: await resolveInit({ config: TEST_CONFIG, modelSet: 'standin', journalPath }) });
     const events: HostEvent[] = [];
     host.onEvent((e) => {
       events.push(e);
@@ -120,7 +121,7 @@ describe('engine process: kill -9 mid-answer', () => {
   });
 
   it('answers malformed and oversized messages with an error and keeps working', async () => {
-    const host = new EngineProcess({ init: { config: TEST_CONFIG, modelSet: 'standin' } });
+    const host = new EngineProcess({ init: await resolveInit({ config: TEST_CONFIG, modelSet: 'standin' }) });
     const events: HostEvent[] = [];
     host.onEvent((e) => events.push(e));
     try {

@@ -6,7 +6,7 @@ import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, type EngineConfig
 import { VoiceEngine, type SpeechStages } from '../engine/engine';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../engine/events';
 import type { ModelSetName } from '../engine/host/types';
-import { loadStages, resolveModelPaths } from '../engine/runtime';
+import { loadStages, resolveModelPaths } from '../cli/model-sets';
 import { feedAudio, waitIdle } from '../cli/feeder';
 
 export interface BenchClip {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { EngineConfigInput } from '../engine/config';
-import type { EngineInit } from '../engine/host/init';
 import type { ModelSetName } from '../engine/host/types';
+import type { CliEngineInit } from './model-sets';
 
 /** Flags every engine-hosting CLI shares (talk, serve, bench, soak). */
 export const ENGINE_FLAG_OPTIONS = {
@@ -13,6 +13,7 @@ export const ENGINE_FLAG_OPTIONS = {
   eot: { type: 'string' },
   threads: { type: 'string' },
   'first-unit-words': { type: 'string' },
+  'max-tokens': { type: 'string' },
   'no-speculative': { type: 'boolean', default: false },
   journal: { type: 'string' },
 } as const;
@@ -26,13 +27,15 @@ export interface EngineFlags {
   eot?: string;
   threads?: string;
   'first-unit-words'?: string;
+  'max-tokens'?: string;
   'no-speculative'?: boolean;
   journal?: string;
 }
 
 const MODEL_SETS: readonly ModelSetName[] = ['standin', 'standin-real', 'default'];
 
-export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput = {}): EngineInit {
+/** The engine init the flags describe; resolve its model set with `resolveInit` (model-sets.ts). */
+export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput = {}): CliEngineInit {
   const modelSet = (flags.models ?? 'default') as ModelSetName;
   if (!MODEL_SETS.includes(modelSet)) {
     throw new Error(`--models must be one of ${MODEL_SETS.join(', ')} (got "${flags.models}")`);
@@ -49,6 +52,7 @@ export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput 
     const [min, max] = flags['first-unit-words'].split(',').map((v) => positiveInt(v, '--first-unit-words'));
     config.chunker = { ...config.chunker, firstUnitMinWords: min, firstUnitMaxWords: max ?? min };
   }
+  if (flags['max-tokens']) config.llm = { ...config.llm, maxTokens: positiveInt(flags['max-tokens'], '--max-tokens') };
   if (flags['no-speculative']) config.turn = { ...config.turn, speculative: false };
   if (flags.threads) {
     // "stt,llm,tts" e.g. --threads 2,1,1

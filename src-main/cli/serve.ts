@@ -14,6 +14,7 @@ import { detectHardware } from '../app/hardware';
 import { openSettingsStore, userDataPaths } from '../app/settings';
 import { SettingsHost } from '../app/settings-host';
 import { EngineProcess } from '../engine/host/engine-process';
+import { resolveInit } from './model-sets';
 import { defaultUserDataDir } from '../models/store';
 import { createWebServer, isLoopbackAddress } from '../web/server';
 import { ENGINE_FLAG_OPTIONS, engineInitFromFlags } from './engine-args';
@@ -26,14 +27,24 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Builds only the renderer (Vite + React) into `outDir`. */
 async function buildRenderer(outDir: string): Promise<void> {
   const [{ build }, { default: react }] = await Promise.all([import('vite'), import('@vitejs/plugin-react')]);
-  await build({
-    configFile: false,
-    root: path.join(projectRoot, 'src-renderer'),
-    base: '/',
-    plugins: [react()],
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true },
-  });
+  // Always a production build (no dev-only code such as the demo feed), even when serve runs under
+  // a test runner that sets NODE_ENV=test (Vite derives import.meta.env.DEV from NODE_ENV).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: false,
+      mode: 'production',
+      root: path.join(projectRoot, 'src-renderer'),
+      base: '/',
+      plugins: [react()],
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }
 
 function openBrowser(url: string): void {
@@ -91,12 +102,15 @@ async function main(): Promise<number> {
     store,
     hw,
     configure: (config) => {
-      init.config = engineInitFromFlags(values, config).config; // a restarted engine starts from the current settings
+      // A restarted engine starts from the current settings (with the model paths resolved at start).
+      init.config = { ...engineInitFromFlags(values, config).config, models: init.config.models };
       engine.send({ type: 'configure', patch: config }); // only on a save, long after `engine` exists
     },
   });
-  const init = engineInitFromFlags(values, settings.engineConfig());
-  if (init.modelSet === 'default') init.userModelsDir = path.join(defaultUserDataDir(), 'models');
+  const flagsInit = engineInitFromFlags(values, settings.engineConfig());
+  if (flagsInit.modelSet === 'default') flagsInit.userModelsDir = path.join(defaultUserDataDir(), 'models');
+  // Stand-in sets become explicit paths here: the engine process only ever gets model paths.
+  const init = await resolveInit(flagsInit);
   const engine = new EngineProcess({ init });
   engine.onEvent((event) => {
     if (event.type === 'host' && event.status !== 'started') console.log(`engine: ${event.status}${'restartMs' in event ? ` in ${event.restartMs} ms` : ''}`);

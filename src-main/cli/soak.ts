@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadClips } from '../bench/run';
 import { INPUT_SAMPLE_RATE, resolveConfig } from '../engine/config';
 import { VoiceEngine } from '../engine/engine';
-import { loadStages, resolveModelPaths } from '../engine/runtime';
+import { loadStages, resolveModelPaths } from './model-sets';
 import { percentile } from '../engine/trace';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { feedAudio, waitIdle } from './feeder';

@@ -1,9 +1,10 @@
 /**
- * npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast]
+ * npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast] [--ptt]
  *
  * Plays a WAV into the headless engine (real-time pace unless --fast), then prints each turn's
  * transcript, reply and a text waterfall. The CLI is the "player": it reports playback_start when
- * it writes the first reply sample.
+ * it writes the first reply sample. With --ptt the engine runs in push-to-talk mode and the key is
+ * held from the file's first sample to its last: one turn per file, however it pauses.
  */
 import { parseArgs } from 'node:util';
 import { readWavAs16kMono, writeWav } from '../audio/wav';
@@ -11,11 +12,12 @@ import { OUTPUT_SAMPLE_RATE } from '../engine/config';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../engine/events';
 import { createEngine } from '../engine/runtime';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
+import { resolveInit, wrapForModelSet } from './model-sets';
 import { feedAudio, waitIdle } from './feeder';
 import { runEngineCli } from './run-engine-cli';
 
-const USAGE = `usage: npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast]
-       [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts]`;
+const USAGE = `usage: npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast] [--ptt]
+       [--stt-model <file>] [--llm-model <file>] [--tts-model <dir>] [--voice <id>] [--eot <ms>] [--threads stt,llm,tts] [--max-tokens n]`;
 
 interface TurnRecord {
   turn: number;
@@ -36,6 +38,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
       fast: { type: 'boolean', default: false },
+      ptt: { type: 'boolean', default: false },
       'trailing-silence': { type: 'string', default: '1500' },
       help: { type: 'boolean', default: false },
     },
@@ -57,8 +60,8 @@ async function main(): Promise<number> {
   if (input.converted) {
     log(`note: ${values.in} is ${input.sourceSampleRate} Hz / ${input.sourceChannels} ch; converted to 16 kHz mono`);
   }
-  const init = engineInitFromFlags(values);
-  const { engine, ready } = createEngine(init);
+  const init = engineInitFromFlags(values, values.ptt ? { turn: { mode: 'push-to-talk' } } : {});
+  const { engine, ready } = createEngine(await resolveInit(init), { wrapStages: (stages) => wrapForModelSet(stages, init.modelSet) });
 
   const replyAudio: Float32Array[] = [];
   const audioPerTurn = new Map<number, number>();
@@ -106,9 +109,10 @@ async function main(): Promise<number> {
     log(`playing ${values.in} (${(input.durationMs / 1000).toFixed(1)} s)${values.fast ? ' as fast as possible' : ' in real time'}…`);
   }
   const trailing = new Float32Array(Math.round((Number(values['trailing-silence']) / 1000) * 16000));
-  const samples = new Float32Array(input.samples.length + trailing.length);
-  samples.set(input.samples);
-  await feedAudio(engine, samples, { realtime: !values.fast });
+  if (values.ptt) engine.handle({ type: 'ptt', pressed: true });
+  await feedAudio(engine, input.samples, { realtime: !values.fast });
+  if (values.ptt) engine.handle({ type: 'ptt', pressed: false });
+  await feedAudio(engine, trailing, { realtime: !values.fast });
   await waitIdle(engine, 120_000);
 
   if (values.out) {

@@ -143,8 +143,12 @@ export const EngineConfigSchema = z.object({
       bargeIn: z.boolean().default(true),
       /** Start STT+LLM(+first TTS unit) at a short pause, before end-of-turn is confirmed. */
       speculative: z.boolean().default(true),
-      /** Voiced audio needed while the assistant speaks before it counts as barge-in (echo/noise guard). */
-      bargeInMinSpeechMs: z.number().int().min(0).max(2000).default(64),
+      /**
+       * A barge-in only pauses the answer; if the interrupting speech yields no words (empty
+       * transcript, or no end of turn within falseInterruptionTimeoutMs) the answer resumes.
+       */
+      resumeFalseInterruption: z.boolean().default(true),
+      falseInterruptionTimeoutMs: z.number().int().min(200).max(10000).default(1500),
       /**
        * `streaming`: LLM tokens flow into clause/sentence units that are synthesized while the LLM
        * writes. `sequential`: the naive pipeline (full transcript, full reply, full TTS, then audio),

@@ -82,8 +82,16 @@ export type EndpointEvent =
 
 export type EndpointEventKind = EndpointEvent['kind'];
 
+/** Thresholds that can change in place, mid-utterance (buffer sizes are fixed at construction). */
+export type EndpointerThresholds = Pick<
+  EndpointerConfig,
+  'threshold' | 'negativeThreshold' | 'minSpeechMs' | 'endOfTurnSilenceMs' | 'speculativePauseMs'
+>;
+
 export class Endpointer {
-  readonly config: Readonly<Required<EndpointerConfig>>;
+  private settings: Required<EndpointerConfig>;
+  /** Push-to-talk key held: silence never ends the turn, only forceEnd does. */
+  private held = false;
 
   private current: EndpointState = 'silence';
   private readonly preRoll: SampleRing;
@@ -104,18 +112,35 @@ export class Endpointer {
   private silenceEnergy: { endMs: number; db: number }[] = [];
 
   constructor(config: EndpointerConfig) {
-    this.config = { sampleRate: INPUT_SAMPLE_RATE, onsetBackoff: true, ...config };
-    const { negativeThreshold, threshold, maxUtteranceMs, preRollMs, sampleRate } = this.config;
-    if (!(negativeThreshold <= threshold)) {
-      throw new RangeError(`Endpointer: negativeThreshold (${negativeThreshold}) must not exceed threshold (${threshold})`);
-    }
+    this.settings = { sampleRate: INPUT_SAMPLE_RATE, onsetBackoff: true, ...config };
+    checkThresholds(this.settings);
+    const { maxUtteranceMs, preRollMs, sampleRate } = this.settings;
     if (preRollMs >= maxUtteranceMs) throw new RangeError('Endpointer: preRollMs must be shorter than maxUtteranceMs');
     this.preRoll = new SampleRing(msToSamples(preRollMs, sampleRate));
     this.buffer = new Float32Array(msToSamples(maxUtteranceMs, sampleRate));
   }
 
+  get config(): Readonly<Required<EndpointerConfig>> {
+    return this.settings;
+  }
+
   get state(): EndpointState {
     return this.current;
+  }
+
+  /** Changes thresholds without touching the utterance in progress (a settings change mid-turn). */
+  updateThresholds(patch: Partial<EndpointerThresholds>): void {
+    const next = { ...this.settings, ...patch };
+    checkThresholds(next);
+    this.settings = next;
+  }
+
+  /**
+   * Holds the turn open (push-to-talk key down): pauses are still reported, but however long the
+   * silence lasts the turn ends only at `forceEnd` (the key's release).
+   */
+  hold(held: boolean): void {
+    this.held = held;
   }
 
   /** Samples held in the utterance buffer now (for bounds checks and meters). */
@@ -177,7 +202,7 @@ export class Endpointer {
         }
         if (this.silenceStartMs !== undefined) {
           const silentFor = windowEndMs - this.silenceStartMs;
-          if (silentFor >= endOfTurnSilenceMs) {
+          if (silentFor >= endOfTurnSilenceMs && !this.held) {
             this.endTurn(events, this.silenceStartMs, windowEndMs, false);
           } else if (silentFor >= speculativePauseMs && this.current === 'speech') {
             this.current = 'paused';
@@ -195,7 +220,7 @@ export class Endpointer {
   /** Windows kept for back-off: enough to reach preRollMs before a pending start. */
   private noteRecent(startMs: number, endMs: number, db: number): void {
     this.recent.push({ startMs, endMs, db });
-    const horizon = endMs - (this.config.preRollMs + this.config.minSpeechMs + 100);
+    const horizon = endMs - (this.settings.preRollMs + this.settings.minSpeechMs + 100);
     // Pruned by time; the count cap only matters for absurdly short windows.
     let drop = 0;
     while (drop < this.recent.length && (this.recent[drop]?.endMs ?? 0) < horizon) drop++;
@@ -217,10 +242,10 @@ export class Endpointer {
    * ONSET_MIN_DB, and ONSET_MARGIN_DB above the noise floor measured before the back-off range.
    */
   private backedOffOnset(startMs: number): number {
-    if (!this.config.onsetBackoff) return startMs;
+    if (!this.settings.onsetBackoff) return startMs;
     const first = this.recent.find((w) => Math.abs(w.startMs - startMs) < 0.5);
     if (!first) return startMs;
-    const limit = startMs - this.config.preRollMs - 0.001;
+    const limit = startMs - this.settings.preRollMs - 0.001;
     // Median, not minimum: a digital-zero dropout must not drag the floor down to -120 dB.
     const before = this.silenceEnergy.filter((w) => w.endMs <= limit + 0.5).map((w) => w.db);
     before.sort((a, b) => a - b);
@@ -260,7 +285,7 @@ export class Endpointer {
 
   /** Input-clock time (ms) of utterance()[0]. */
   utteranceStartMs(): number {
-    return (this.bufferStartSample * 1000) / this.config.sampleRate;
+    return (this.bufferStartSample * 1000) / this.settings.sampleRate;
   }
 
   reset(): void {
@@ -331,6 +356,12 @@ export class Endpointer {
     });
     this.bufferStartSample += this.bufferLength;
     this.bufferLength = 0;
+  }
+}
+
+function checkThresholds({ negativeThreshold, threshold }: EndpointerConfig): void {
+  if (!(negativeThreshold <= threshold)) {
+    throw new RangeError(`Endpointer: negativeThreshold (${negativeThreshold}) must not exceed threshold (${threshold})`);
   }
 }
 

@@ -1,145 +1,112 @@
+import { AnswerHandle } from './answer';
 import { AudioInput, type VadWindow } from './audio-input';
-import { cleanForSpeech, SpeechChunker } from './chunker';
-import { mergeConfig, OUTPUT_SAMPLE_RATE, type EngineConfig } from './config';
-import { Endpointer, type EndpointEvent } from './endpointing';
-import type {
-  ConversationTurn,
-  EngineEvent,
-  EngineState,
-  ListenMode,
-  StageBackend,
-  StageName,
-  TurnPhase,
-  TurnTrace,
-} from './events';
+import { mergeConfig, type EngineConfig } from './config';
+import { classifyConfigChange, type ConfigChange } from './configure';
+import type { ConversationTurn, EngineEvent, EngineState, StageBackend, StageName, TurnTrace } from './events';
 import type { ConversationJournal } from './journal';
 import type { EngineCommand } from './protocol';
+import { messageOf } from './stage-kit';
+import { STAGE_NAMES, type SpeechStages, type Stage } from './stages';
 import { resolveThreads, type ThreadPlan } from './threads';
 import { TurnTracer } from './trace';
+import { TtsCache } from './tts-cache';
+import { TurnController, type TurnAction } from './turn-controller';
 
-/** What the engine needs from each model stage (the stage classes implement these). */
-export interface Stage {
-  readonly backend: StageBackend;
-  warm(): Promise<void>;
-  dispose(): Promise<void>;
+export type { LlmStage, SpeechStages, Stage, SttStage, TtsStage, VadStage } from './stages';
+export { messageOf } from './stage-kit';
+
+/** Timers the engine uses for its deadlines (tests inject a manual clock's). */
+export interface EngineTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
 }
-export interface VadStage extends Stage {
-  probability(window: Float32Array): Promise<number>;
-  reset(): void;
-}
-export interface SttStage extends Stage {
-  transcribe(audio: Float32Array, options: { signal?: AbortSignal; partial?: boolean; threads?: number }): Promise<{ text: string }>;
-}
-export interface LlmStage extends Stage {
-  respond(
-    userText: string,
-    options: { signal?: AbortSignal; onToken?: (text: string) => void },
-  ): Promise<{ text: string; tokens: number; aborted: boolean }>;
-  commit(user: string, assistantSpoken: string, interrupted: boolean): void | Promise<void>;
-  restore(turns: ReadonlyArray<{ user: string; assistant: string; interrupted: boolean }>): void | Promise<void>;
-  clear(): void | Promise<void>;
-}
-export interface TtsStage extends Stage {
-  /** An inference is running (possibly one that was abandoned: ONNX runs cannot be interrupted). */
-  readonly busy?: boolean;
-  synthesize(text: string, options: { signal?: AbortSignal; voice?: string; speed?: number }): Promise<Float32Array>;
-}
-export interface SpeechStages {
-  vad: VadStage;
-  stt: SttStage;
-  llm: LlmStage;
-  tts: TtsStage;
-}
+
+/** Loads one stage again with a new config (a model path, threads or device changed). */
+export type StageReloader = (stage: StageName, config: EngineConfig) => Promise<Stage>;
 
 export interface VoiceEngineOptions {
   config: EngineConfig;
   journal?: ConversationJournal;
   /** Monotonic clock in ms (tests may inject one). */
   clock?: () => number;
+  timers?: EngineTimers;
+  /** Without one, a `configure` that needs a stage reloaded reports "restart required" instead. */
+  reloadStage?: StageReloader;
   /** The stages are shared with other engines (benchmark baseline, tests): dispose() leaves them loaded. */
   sharedStages?: boolean;
-}
-
-/** One assistant answer in flight: from the final transcript to the last unit played. */
-interface AnswerJob {
-  turn: number;
-  controller: AbortController;
-  /** Started at a pause, before end of turn was confirmed: its events are held back until then. */
-  speculative: boolean;
-  held: EngineEvent[];
-  userText: string;
-  /** A speculative job's transcription of the utterance up to its pause (kept if speech resumes). */
-  segment?: { text: Promise<string>; endSample: number };
-  /** Text and length of each unit whose audio has been emitted. */
-  units: { text: string; samples: number }[];
-  played: Set<number>;
-  generationDone: boolean;
-  finalized: boolean;
-  firstAudioAt?: number;
-  playbackTimer?: ReturnType<typeof setTimeout>;
-}
-
-/** A user turn being heard. */
-interface HearingTurn {
-  turn: number;
-  /**
-   * Transcripts of the turn's audio so far, in order: utterance windows of a long monologue, and
-   * segments transcribed at pauses (a speculative start whose answer was discarded keeps its
-   * transcript, so the final pass only transcribes the speech after the last pause).
-   */
-  segmentTexts: Promise<string>[];
-  /** Samples at the start of the current utterance buffer covered by `segmentTexts`. */
-  transcribedSamples: number;
-  lastPartialAt: number;
-  paused: boolean;
+  /** Cache of synthesized units (shared by the engine's answers). */
+  ttsCache?: TtsCache;
+  /** Units synthesized into the cache at warm-up (e.g. common short openers). */
+  prewarmUnits?: readonly string[];
 }
 
 const LEVEL_EVERY_MS = 64;
 
+interface Segment {
+  audio: Float32Array;
+  text?: Promise<string>;
+}
+
+const REAL_TIMERS: EngineTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /**
- * The speech engine: audio frames in, typed events out. Wires VAD → endpointing → STT → LLM →
- * chunker → TTS for each turn, with push-to-talk, always-listening, barge-in and a speculative
- * start at short pauses. Stages are injected (see runtime.ts); nothing here knows about files,
- * processes or Electron.
+ * The speech engine: audio frames and commands in, typed events out. A thin shell around the
+ * pure `TurnController` (all turn policy) that performs its actions: it runs the VAD over the
+ * input, transcribes segments, runs each answer through an `AnswerHandle` (STT → LLM → speech
+ * stream), keeps the conversation (LLM history, journal) and applies `configure`. Stages are
+ * injected (see runtime.ts); nothing here knows about files, processes or Electron.
  */
 export class VoiceEngine {
   private config: EngineConfig;
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly clock: () => number;
+  private readonly timers: EngineTimers;
   private clockOrigin: number | undefined;
   private stages: SpeechStages | undefined;
   private state: EngineState = 'idle';
   private backends: Record<StageName, StageBackend> | undefined;
 
   private readonly input: AudioInput;
-  private endpointer: Endpointer;
+  private readonly controller: TurnController;
   /** (input clock ms after a push, engine time of that push): maps window times onto the engine clock. */
   private readonly arrivals: Array<{ inputMs: number; t: number }> = [];
-  private pumping = false;
   private pumpRun: Promise<void> | undefined;
+  private pumping = false;
   private lastLevelAt = -Infinity;
   private droppedFrames = 0;
+  /**
+   * Push-to-talk presses and releases, placed on the input clock: each is applied to the
+   * controller after the audio that came before it and before the audio that came after it.
+   */
+  private readonly pttMarks: Array<{ atMs: number; pressed: boolean; t: number }> = [];
+  private keyDown = false;
 
-  private mode: ListenMode;
-  private muted = false;
-  private pttPressed = false;
-  private turnCounter = 0;
-  private hearing: HearingTurn | undefined;
-  private answer: AnswerJob | undefined;
-  private voicedDuringAnswerMs = 0;
-  private sttBusy = false;
-  private playerAttached = false;
+  private readonly answers = new Map<number, AnswerHandle>();
+  private readonly segments = new Map<number, Segment[]>();
+  private sttRuns = 0;
+  private threads: ThreadPlan;
   private readonly tracer: TurnTracer;
-  private readonly threads: ThreadPlan;
   private readonly traces = new Map<number, TurnTrace>();
+  private deadlineTimer: unknown;
+  /** turn_done events wait for the journal write; they go out in order. */
+  private turnDone: Promise<void> = Promise.resolve();
+  private pendingTurnDone = 0;
+  private pendingReloads = new Set<StageName>();
+  private reloadNotice: ConfigChange | undefined;
+  private reloading: Promise<void> | undefined;
+  readonly ttsCache: TtsCache;
 
   constructor(private readonly options: VoiceEngineOptions) {
     this.config = options.config;
     this.clock = options.clock ?? (() => performance.now());
-    this.mode = this.config.turn.mode;
+    this.timers = options.timers ?? REAL_TIMERS;
     this.threads = resolveThreads(this.config);
     this.input = new AudioInput(this.config.audio);
-    this.endpointer = new Endpointer(this.config.vad);
+    this.controller = new TurnController(this.config);
+    this.ttsCache = options.ttsCache ?? new TtsCache();
     this.tracer = new TurnTracer((trace) => {
       this.traces.set(trace.turn, trace);
       this.emit({ type: 'trace', trace });
@@ -160,9 +127,21 @@ export class VoiceEngine {
     return this.input.queuedFrames;
   }
 
-  /** True while a turn is being heard or answered. */
+  /** True while a turn is being heard or answered (or its record is being written). */
   get busy(): boolean {
-    return this.hearing !== undefined || this.answer !== undefined || this.pumping || this.input.queuedFrames > 0;
+    return (
+      this.controller.busy ||
+      this.pumping ||
+      this.pttMarks.length > 0 ||
+      this.input.queuedFrames > 0 ||
+      this.pendingTurnDone > 0 ||
+      this.reloading !== undefined
+    );
+  }
+
+  /** Open traces in the tracer (a leak check for tests). */
+  get openTraces(): number {
+    return this.tracer.openCount;
   }
 
   /** Events that bring a newly attached observer (a reopened window, a new socket) up to date. */
@@ -170,7 +149,7 @@ export class VoiceEngine {
     const events: EngineEvent[] = [{ type: 'state', state: this.state }];
     if (this.backends) events.push({ type: 'backends', backends: this.backends });
     events.push({ type: 'history', turns: this.journalTurns() });
-    events.push(this.phaseEvent());
+    events.push(this.controller.phaseEvent());
     return events;
   }
 
@@ -181,19 +160,22 @@ export class VoiceEngine {
     return t - this.clockOrigin;
   }
 
-  /** load → warm → restore the conversation → ready. */
+  /** load → restore the conversation → warm (so the first turn finds the history cached) → ready. */
   async load(loadStages: () => Promise<SpeechStages>): Promise<void> {
     try {
       this.setState('loading');
       this.stages = await loadStages();
+      await this.restoreConversation();
       this.setState('warming');
       const { vad, stt, llm, tts } = this.stages;
       for (const stage of [vad, stt, llm, tts]) await stage.warm();
+      if (this.options.prewarmUnits?.length) {
+        await this.ttsCache.prewarm(tts, this.options.prewarmUnits, this.config.tts.voice, this.config.tts.speed);
+      }
       this.backends = { vad: vad.backend, stt: stt.backend, llm: llm.backend, tts: tts.backend };
       this.emit({ type: 'backends', backends: this.backends });
-      await this.restoreConversation();
       this.setState('ready');
-      this.emitPhase();
+      this.emit(this.controller.phaseEvent());
     } catch (error) {
       this.setState('error', messageOf(error));
       this.emit({ type: 'error', code: 'load_failed', message: messageOf(error), fatal: true });
@@ -211,7 +193,10 @@ export class VoiceEngine {
   }
 
   async dispose(): Promise<void> {
-    this.abortAnswer('engine stopped', false);
+    this.perform(this.controller.cancel(this.now()));
+    if (this.deadlineTimer !== undefined) this.timers.clearTimeout(this.deadlineTimer);
+    await this.turnDone;
+    await this.reloading;
     const stages = this.stages;
     this.stages = undefined;
     if (stages && !this.options.sharedStages) {
@@ -226,47 +211,46 @@ export class VoiceEngine {
   // ── commands ────────────────────────────────────────────────────────────────────────────────
 
   private apply(command: EngineCommand): void {
+    const t = this.now();
     switch (command.type) {
       case 'audio':
-        return this.pushAudio(command.samples, command.sampleRate);
+        return this.pushAudio(command.samples, command.sampleRate, t);
       case 'ptt':
-        return command.pressed ? this.pttDown() : this.pttUp();
+        return this.ptt(command.pressed, t);
       case 'set_mode':
-        this.mode = command.mode;
-        this.pttPressed = false;
-        this.resetListening();
-        return this.emitPhase();
+        this.keyDown = false;
+        this.pttMarks.length = 0;
+        return this.perform(this.controller.setMode(command.mode, t));
       case 'mute':
-        this.muted = command.muted;
-        if (command.muted) this.resetListening();
-        return this.emitPhase();
+        return this.perform(this.controller.mute(command.muted, t));
       case 'cancel':
-        return this.abortAnswer('cancelled by the user', true);
+        return this.perform(this.controller.cancel(t));
       case 'playback_started':
-        return this.onPlaybackStarted(command.turn);
+        return this.perform(this.controller.playbackStarted(command.turn, t));
       case 'unit_played':
-        return this.onUnitPlayed(command.turn, command.unit);
+        this.answers.get(command.turn)?.markPlayed(command.unit);
+        return this.perform(this.controller.unitPlayed(command.turn, command.unit, t));
       case 'configure':
-        this.config = mergeConfig(this.config, command.patch);
-        this.mode = command.patch.turn?.mode ?? this.mode;
-        if (command.patch.vad) this.endpointer = new Endpointer(this.config.vad);
-        return;
+        return this.configure(command.patch, t);
       case 'text_input':
-        return this.typedTurn(command.text);
+        if (this.state !== 'ready') {
+          this.emit({ type: 'error', code: 'not_ready', message: 'the engine is still loading; try again in a moment', fatal: false });
+          return;
+        }
+        return this.perform(this.controller.textInput(command.text.trim(), t));
       case 'clear_history':
-        void this.clearHistory();
+        void this.clearHistory(t);
         return;
       case 'get_history':
         return this.emit({ type: 'history', turns: this.journalTurns() });
     }
   }
 
-  private pushAudio(samples: Float32Array, sampleRate: number): void {
-    const t = this.now();
-    if (this.state !== 'ready' || this.muted) return;
-    if (this.mode === 'push-to-talk' && !this.pttPressed) {
-      // Push-to-talk hears only while the key is held (barge-in is pressing it); the meter still runs.
-      this.emitLevel(samples, t);
+  private pushAudio(samples: Float32Array, sampleRate: number, t: number): void {
+    if (this.state !== 'ready') return;
+    if (!this.controller.wantsAudio(this.keyDown)) {
+      // Muted, or push-to-talk with the key up: nothing is heard; the meter still runs unless muted.
+      if (!this.controller.isMuted) this.emitLevel(samples, t);
       return;
     }
     const result = this.input.push(samples, sampleRate);
@@ -283,37 +267,33 @@ export class VoiceEngine {
     void this.pump();
   }
 
-  private pttDown(): void {
-    if (this.pttPressed || this.state !== 'ready') return;
-    if (this.answer) this.bargeIn(this.now());
-    this.pttPressed = true;
-    this.resetListening();
-    this.emitPhase();
+  private ptt(pressed: boolean, t: number): void {
+    if (this.state !== 'ready' || pressed === this.keyDown) return;
+    this.keyDown = pressed;
+    this.pttMarks.push({ atMs: this.input.clockMs, pressed, t });
+    void this.pump();
   }
 
-  private pttUp(): void {
-    if (!this.pttPressed) return;
-    this.pttPressed = false;
-    const t = this.now();
-    // Let the windows already queued reach the endpointer first, then close the turn.
-    void this.pump().then(() => {
-      for (const event of this.endpointer.forceEnd(this.inputMsAt(t))) this.onEndpoint(event);
-      this.emitPhase();
-    });
+  /** Applies the presses and releases that came before input-clock time `beforeMs`. */
+  private applyPttMarks(beforeMs: number): void {
+    for (let mark = this.pttMarks[0]; mark && mark.atMs <= beforeMs; mark = this.pttMarks[0]) {
+      this.pttMarks.shift();
+      this.perform(mark.pressed ? this.controller.pttDown(mark.t) : this.controller.pttUp(mark.t));
+    }
   }
 
   // ── audio path ──────────────────────────────────────────────────────────────────────────────
 
-  /** Drains queued windows through the VAD and endpointer; resolves when the queue is empty. */
+  /** Drains queued windows through the VAD and the controller; resolves when the queue is empty. */
   private pump(): Promise<void> {
-    this.pumpRun ??= this.runPump().finally(() => {
-      this.pumpRun = undefined;
-    });
-    return this.pumpRun;
+    if (!this.pumping) {
+      this.pumping = true;
+      this.pumpRun = this.runPump();
+    }
+    return this.pumpRun ?? Promise.resolve();
   }
 
   private async runPump(): Promise<void> {
-    this.pumping = true;
     try {
       const vad = this.stages?.vad;
       if (!vad) return;
@@ -324,348 +304,235 @@ export class VoiceEngine {
     } catch (error) {
       this.emit({ type: 'error', code: 'vad_failed', message: messageOf(error), fatal: false });
     } finally {
+      // Synchronously with the queue running empty: a frame pushed from now on starts a new run,
+      // and every press or release that came after the audio heard so far applies now.
       this.pumping = false;
+      this.applyPttMarks(Infinity);
     }
   }
 
   private onWindow(window: VadWindow, probability: number): void {
+    this.applyPttMarks(window.startMs);
     const t = this.engineTime(window.endMs);
     if (t - this.lastLevelAt >= LEVEL_EVERY_MS) {
       this.lastLevelAt = t;
       this.emit({ type: 'level', t, rms: window.rms, peak: window.peak });
     }
-    if (this.answer && !this.answer.speculative && !this.answer.finalized) {
-      const windowMs = window.endMs - window.startMs;
-      this.voicedDuringAnswerMs = probability >= this.config.vad.threshold ? this.voicedDuringAnswerMs + windowMs : 0;
-      if (this.canBargeIn() && this.voicedDuringAnswerMs >= this.config.turn.bargeInMinSpeechMs) {
-        this.bargeIn(t, t - this.voicedDuringAnswerMs);
-      }
-    }
-    if (this.answer && !this.answer.speculative && !this.canBargeIn() && this.mode === 'always-listening') {
-      // Half-duplex: without barge-in, speech over the answer is not a new turn.
-      return;
-    }
-    for (const event of this.endpointer.push(window.samples, probability, window.endMs)) this.onEndpoint(event);
-    this.maybePartial(t);
+    this.perform(this.controller.window({ samples: window.samples, probability, startMs: window.startMs, endMs: window.endMs, t }));
   }
 
-  private onEndpoint(event: EndpointEvent): void {
-    const t = this.engineTime(event.t);
-    switch (event.kind) {
-      case 'speech_start': {
-        if (this.answer && !this.answer.speculative) this.bargeIn(t);
-        const turn = ++this.turnCounter;
-        this.hearing = { turn, segmentTexts: [], transcribedSamples: 0, lastPartialAt: t, paused: false };
-        this.emit({ type: 'speech_start', turn, t });
-        this.emitPhase();
+  // ── performing the controller's actions ─────────────────────────────────────────────────────
+
+  private perform(actions: TurnAction[]): void {
+    for (const action of actions) this.performOne(action);
+    // Segments no answer claimed (utterance windows, the speculative cut) are transcribed now.
+    for (const segments of this.segments.values()) {
+      for (const segment of segments) segment.text ??= this.transcribe(segment.audio).catch(() => '');
+    }
+    this.armDeadline();
+    this.maybeReload();
+  }
+
+  private performOne(action: TurnAction): void {
+    switch (action.type) {
+      case 'emit':
+        return this.emit(action.event);
+      case 'transcribe_segment': {
+        const segments = this.segments.get(action.turn) ?? [];
+        segments.push({ audio: action.audio });
+        this.segments.set(action.turn, segments);
         return;
       }
-      case 'speech_pause': {
-        const hearing = this.hearing;
-        if (!hearing) return;
-        hearing.paused = true;
-        this.emit({ type: 'speech_pause', turn: hearing.turn, t });
-        const streaming = this.config.turn.pipeline === 'streaming';
-        if (streaming && this.config.turn.speculative && this.mode === 'always-listening' && !this.answer) {
-          const audio = this.endpointer.utterance();
-          const segment = this.transcribe(audio.subarray(Math.min(hearing.transcribedSamples, audio.length)));
-          segment.catch(() => undefined);
-          this.startAnswer(hearing, segment, true, audio.length);
-        }
+      case 'transcribe_partial':
+        return this.partial(action.turn, action.audio);
+      case 'start_answer':
+        return this.startAnswer(action.turn, action.speculative, action.text);
+      case 'confirm_answer':
+        return this.answers.get(action.turn)?.confirm();
+      case 'discard_answer':
+        this.answers.get(action.turn)?.discard();
+        this.answers.delete(action.turn);
         return;
-      }
-      case 'speech_resume': {
-        const hearing = this.hearing;
-        if (!hearing) return;
-        hearing.paused = false;
-        this.emit({ type: 'speech_resume', turn: hearing.turn, t });
-        const job = this.answer;
-        if (job?.speculative && job.turn === hearing.turn) {
-          job.controller.abort();
-          this.answer = undefined;
-          // The answer is discarded, but the transcript up to the pause stays valid.
-          if (job.segment) {
-            hearing.segmentTexts.push(job.segment.text.catch(() => ''));
-            hearing.transcribedSamples = job.segment.endSample;
-          }
-          this.emit({ type: 'speculation_discarded', turn: hearing.turn, t });
-        }
+      case 'pause_answer':
+        return this.answers.get(action.turn)?.pause();
+      case 'resume_answer':
+        return this.answers.get(action.turn)?.resume(action.fromUnit);
+      case 'stop_answer':
+        return this.answers.get(action.turn)?.interrupt();
+      case 'finalize_answer':
+        return this.finalize(action.turn, action.interrupted, action.playerAttached);
+      case 'forget_turn':
+        this.segments.delete(action.turn);
         return;
-      }
-      case 'utterance_window': {
-        const hearing = this.hearing;
-        if (!hearing) return;
-        // The utterance buffer restarts after a window: transcribe what segments have not covered.
-        const tail = event.audio.subarray(Math.min(hearing.transcribedSamples, event.audio.length));
-        hearing.segmentTexts.push(this.transcribe(tail).catch(() => ''));
-        hearing.transcribedSamples = 0;
+      case 'reset_input':
+        this.input.clear();
+        this.stages?.vad.reset();
         return;
-      }
-      case 'speech_end': {
-        if (this.hearing) this.emit({ type: 'speech_end', turn: this.hearing.turn, t });
-        return;
-      }
-      case 'eot_confirmed': {
-        const hearing = this.hearing;
-        this.hearing = undefined;
-        if (!hearing) return;
-        this.emit({ type: 'eot_confirmed', turn: hearing.turn, t });
-        const job = this.answer;
-        if (job?.speculative && job.turn === hearing.turn) {
-          this.confirm(job);
-        } else {
-          if (job?.speculative) {
-            job.controller.abort();
-            this.answer = undefined;
-          }
-          const tail = event.audio.subarray(Math.min(hearing.transcribedSamples, event.audio.length));
-          this.startAnswer(hearing, this.transcribe(tail), false);
-        }
-        this.emitPhase();
-        return;
-      }
     }
   }
 
-  private maybePartial(t: number): void {
-    const hearing = this.hearing;
-    const interval = this.config.stt.partialIntervalMs;
-    if (!hearing || hearing.paused || interval === 0 || this.sttBusy || this.answer) return;
-    if (this.config.turn.pipeline === 'sequential') return;
-    if (t - hearing.lastPartialAt < interval) return;
-    hearing.lastPartialAt = t;
-    const audio = this.endpointer.utterance();
-    const earlier = [...hearing.segmentTexts];
-    void this.transcribe(audio.subarray(Math.min(hearing.transcribedSamples, audio.length)), true)
-      .then(async (tail) => {
-        const text = [...(await Promise.all(earlier)), tail].filter(Boolean).join(' ');
-        if (this.hearing === hearing && text) this.emit({ type: 'stt_partial', turn: hearing.turn, t: this.now(), text });
-      })
-      .catch(() => undefined);
-  }
-
-  private async transcribe(audio: Float32Array, partial = false, signal?: AbortSignal): Promise<string> {
-    const { stt, tts } = this.requireStages();
-    this.sttBusy = true;
-    // ggml's threads spin-wait: with the cores already busy (an answer generating, or a TTS run
-    // that outlives its cancelled answer) a multi-threaded transcription slows down many times.
-    const generating = this.answer !== undefined && !this.answer.generationDone && !this.answer.finalized;
-    const contended = tts.busy === true || generating;
-    const threads = contended ? Math.max(1, Math.floor(this.threads.stt / 2)) : undefined;
-    try {
-      return (await stt.transcribe(audio, { signal, partial, threads })).text.trim();
-    } finally {
-      this.sttBusy = false;
-    }
-  }
-
-  // ── answers ─────────────────────────────────────────────────────────────────────────────────
-
-  /** `tail` transcribes the audio after the turn's earlier segments (ending at `tailEndSample`). */
-  private startAnswer(hearing: HearingTurn, tail: Promise<string>, speculative: boolean, tailEndSample?: number): void {
-    const job = this.newJob(hearing.turn, speculative);
-    if (tailEndSample !== undefined) job.segment = { text: tail, endSample: tailEndSample };
-    const earlier = [...hearing.segmentTexts];
-    void this.runAnswer(job, async () => {
-      const texts = await Promise.all([...earlier, tail]);
+  private startAnswer(turn: number, speculative: boolean, typed: string | undefined): void {
+    const { llm, tts } = this.requireStages();
+    const handle = new AnswerHandle(turn, speculative, {
+      llm,
+      tts,
+      config: () => this.config,
+      now: () => this.now(),
+      emit: (event) => this.emit(event),
+      report: (report) => this.perform(this.controller.answerReport(turn, report, this.now())),
+      cache: this.ttsCache,
+    });
+    this.answers.set(turn, handle);
+    const segments = [...(this.segments.get(turn) ?? [])];
+    // A speculative answer's segment is kept if the answer is discarded: it runs on its own.
+    // Otherwise the answer's signal stops the tail's transcription with the answer.
+    for (const segment of segments) segment.text ??= this.transcribe(segment.audio, speculative ? undefined : handle.signal).catch(() => '');
+    void handle.run(async () => {
+      if (typed !== undefined) return typed;
+      const texts = await Promise.all(segments.map((s) => s.text ?? Promise.resolve('')));
       return texts.filter(Boolean).join(' ');
     });
   }
 
-  private typedTurn(text: string): void {
-    if (this.state !== 'ready') {
-      this.emit({ type: 'error', code: 'not_ready', message: 'the engine is still loading; try again in a moment', fatal: false });
-      return;
-    }
-    if (this.answer) this.bargeIn(this.now());
-    const job = this.newJob(++this.turnCounter, false);
-    void this.runAnswer(job, async () => text.trim());
+  private partial(turn: number, audio: Float32Array): void {
+    if (this.sttRuns > 0) return; // a partial never queues behind another transcription
+    const earlier = (this.segments.get(turn) ?? []).map((s) => s.text ?? Promise.resolve(''));
+    void this.transcribe(audio, undefined, true)
+      .then(async (tail) => {
+        const text = [...(await Promise.all(earlier)), tail].filter(Boolean).join(' ');
+        if (text && this.controller.isHearing(turn)) this.emit({ type: 'stt_partial', turn, t: this.now(), text });
+      })
+      .catch(() => undefined);
   }
 
-  private newJob(turn: number, speculative: boolean): AnswerJob {
-    const job: AnswerJob = {
-      turn,
-      controller: new AbortController(),
-      speculative,
-      held: [],
-      userText: '',
-      units: [],
-      played: new Set(),
-      generationDone: false,
-      finalized: false,
-    };
-    this.answer = job;
-    this.voicedDuringAnswerMs = 0;
-    return job;
-  }
-
-  private async runAnswer(job: AnswerJob, transcript: () => Promise<string>): Promise<void> {
-    const { llm, tts } = this.requireStages();
-    const signal = job.controller.signal;
+  private async transcribe(audio: Float32Array, signal?: AbortSignal, partial = false): Promise<string> {
+    const { stt, tts } = this.requireStages();
+    this.sttRuns++;
+    // ggml's threads spin-wait: with the cores already busy (an answer generating, or a TTS run
+    // that outlives its cancelled answer) a multi-threaded transcription slows down many times.
+    const contended = tts.busy === true || this.controller.generating;
+    const threads = contended ? Math.max(1, Math.floor(this.threads.stt / 2)) : undefined;
     try {
-      job.userText = await transcript();
-      signal.throwIfAborted();
-      this.emitFor(job, { type: 'stt_final', turn: job.turn, t: this.now(), text: job.userText });
-      if (!job.userText) {
-        job.generationDone = true;
-        this.maybeFinalize(job);
-        return;
-      }
-      this.emitFor(job, { type: 'llm_request', turn: job.turn, t: this.now() });
-      const sequential = this.config.turn.pipeline === 'sequential';
-      const chunker = new SpeechChunker(this.config.chunker);
-      let speaking: Promise<void> = Promise.resolve();
-      let unitIndex = 0;
-      const speak = (text: string): void => {
-        const unit = unitIndex++;
-        const first = unit === 0;
-        const t = this.now();
-        this.emitFor(job, { type: 'unit_ready', turn: job.turn, t, unit, text, first });
-        if (first) this.emitFor(job, { type: 'first_unit_ready', turn: job.turn, t, unit, text });
-        speaking = speaking.then(async () => {
-          signal.throwIfAborted();
-          const { voice, speed } = this.config.tts;
-          const samples = await tts.synthesize(text, { signal, voice, speed });
-          signal.throwIfAborted();
-          const now = this.now();
-          if (job.firstAudioAt === undefined) {
-            job.firstAudioAt = now;
-            this.emitFor(job, { type: 'tts_first_audio', turn: job.turn, t: now });
-            if (!job.speculative) this.emitPhase();
-          }
-          job.units.push({ text, samples: samples.length });
-          this.emitFor(job, { type: 'audio', turn: job.turn, t: now, unit, sampleRate: OUTPUT_SAMPLE_RATE, samples });
-        });
-        // A failed unit must not leave an unhandled rejection; it surfaces when `speaking` is awaited.
-        speaking.catch(() => undefined);
-      };
-      let firstToken = true;
-      const reply = await llm.respond(job.userText, {
-        signal,
-        onToken: (token) => {
-          const t = this.now();
-          if (firstToken) {
-            firstToken = false;
-            this.emitFor(job, { type: 'llm_first_token', turn: job.turn, t });
-          }
-          this.emitFor(job, { type: 'llm_token', turn: job.turn, t, text: token });
-          if (!sequential) for (const unit of chunker.push(token)) speak(unit);
-        },
-      });
-      signal.throwIfAborted();
-      if (sequential) {
-        const whole = cleanForSpeech(reply.text);
-        if (whole) speak(whole);
-      } else {
-        for (const unit of chunker.flush()) speak(unit);
-      }
-      this.emitFor(job, { type: 'llm_done', turn: job.turn, t: this.now(), text: reply.text, tokens: reply.tokens });
-      await speaking;
-      this.emitFor(job, { type: 'tts_done', turn: job.turn, t: this.now() });
-      job.generationDone = true;
-      this.maybeFinalize(job);
-    } catch (error) {
-      if (signal.aborted) return; // whoever aborted finalizes (or discards) the job
-      this.emit({ type: 'error', code: 'turn_failed', message: messageOf(error), turn: job.turn, fatal: false });
-      if (job.speculative) {
-        // Retry at end of turn without speculation.
-        if (this.answer === job) this.answer = undefined;
-        return;
-      }
-      job.generationDone = true;
-      this.finalize(job, true);
+      return (await stt.transcribe(audio, { signal, partial, threads })).text.trim();
+    } finally {
+      this.sttRuns--;
     }
   }
 
-  /** Events of a speculative answer wait until the user is confirmed done (or are discarded). */
-  private emitFor(job: AnswerJob, event: EngineEvent): void {
-    if (job.speculative) job.held.push(event);
-    else this.emit(event);
-  }
-
-  private confirm(job: AnswerJob): void {
-    job.speculative = false;
-    const held = job.held;
-    job.held = [];
-    for (const event of held) this.emit(event);
-    this.emitPhase();
-    this.maybeFinalize(job);
-  }
-
-  private onPlaybackStarted(turn: number): void {
-    this.playerAttached = true;
-    this.emit({ type: 'playback_start', turn, t: this.now() });
-    const job = this.answer;
-    if (job?.turn === turn) this.maybeFinalize(job);
-  }
-
-  private onUnitPlayed(turn: number, unit: number): void {
-    this.playerAttached = true;
-    const job = this.answer;
-    if (!job || job.turn !== turn) return;
-    job.played.add(unit);
-    this.emit({ type: 'unit_played', turn, unit, t: this.now() });
-    this.maybeFinalize(job);
-  }
-
-  /** A turn ends when generation is done and (if a player reports back) its audio has been played. */
-  private maybeFinalize(job: AnswerJob): void {
-    if (job.finalized || job.speculative || !job.generationDone) return;
-    if (!this.playerAttached || job.units.length === 0 || job.played.size >= job.units.length) {
-      this.finalize(job, false);
-      return;
-    }
-    // The player may never report (closed window): end the turn when its audio must have finished.
-    if (!job.playbackTimer) {
-      const audioMs = (job.units.reduce((sum, u) => sum + u.samples, 0) / OUTPUT_SAMPLE_RATE) * 1000;
-      job.playbackTimer = setTimeout(() => this.finalize(job, false), audioMs + 2000);
-    }
-  }
-
-  private bargeIn(t: number, onset = t): void {
-    const job = this.answer;
-    if (!job || job.finalized) return;
-    if (job.speculative) {
-      job.controller.abort();
-      this.answer = undefined;
-      return;
-    }
-    this.emit({ type: 'barge_in', turn: job.turn, t, onset });
-    this.abortAnswer('barge-in', true);
-  }
-
-  private abortAnswer(reason: string, interrupted: boolean): void {
-    const job = this.answer;
-    if (!job || job.finalized) return;
-    job.controller.abort();
-    if (job.speculative) {
-      this.answer = undefined;
-      return;
-    }
-    this.emit({ type: 'cancelled', turn: job.turn, t: this.now(), reason });
-    this.finalize(job, interrupted);
-  }
-
-  private finalize(job: AnswerJob, interrupted: boolean): void {
-    if (job.finalized) return;
-    job.finalized = true;
-    if (job.playbackTimer) clearTimeout(job.playbackTimer);
-    if (this.answer === job) this.answer = undefined;
-    // Only what was actually spoken stays in the conversation.
-    const spoken = this.playerAttached ? job.units.filter((_, i) => job.played.has(i)) : job.units;
-    const assistant = (interrupted ? spoken : job.units).map((u) => u.text).join(' ');
-    const completed = !interrupted || spoken.length === job.units.length;
-    const wasInterrupted = interrupted && !(completed && job.generationDone);
-    this.emit({ type: 'turn_done', turn: job.turn, t: this.now(), user: job.userText, assistant, interrupted: wasInterrupted });
-    if (job.userText) {
+  private finalize(turn: number, interrupted: boolean, playerAttached: boolean): void {
+    const handle = this.answers.get(turn);
+    this.answers.delete(turn);
+    if (!handle) return;
+    const outcome = handle.outcome(interrupted, playerAttached);
+    const record: ConversationTurn = { turn, ...outcome, at: Date.now() };
+    if (outcome.user) {
       const { llm } = this.requireStages();
-      void Promise.resolve(llm.commit(job.userText, assistant, wasInterrupted)).catch((error: unknown) =>
+      void Promise.resolve(llm.commit(outcome.user, outcome.assistant, outcome.interrupted)).catch((error: unknown) =>
         this.emit({ type: 'error', code: 'history_failed', message: messageOf(error), fatal: false }),
       );
-      this.journalAppend({ turn: job.turn, user: job.userText, assistant, interrupted: wasInterrupted, at: Date.now(), trace: this.traces.get(job.turn) });
     }
-    this.traces.delete(job.turn);
-    this.emitPhase();
+    const journal = this.options.journal;
+    const done: EngineEvent = { type: 'turn_done', turn, t: this.now(), ...outcome };
+    if (!journal || !outcome.user) {
+      this.emitTurnDone(done);
+      return;
+    }
+    // Durable before turn_done: a crash after the event never loses the turn it announced.
+    this.pendingTurnDone++;
+    const written = journal.append(record).catch((error: unknown) =>
+      this.emit({ type: 'error', code: 'journal_failed', message: `could not save the turn to ${journal.file}: ${messageOf(error)}`, fatal: false }),
+    );
+    this.turnDone = Promise.all([this.turnDone, written]).then(() => {
+      this.pendingTurnDone--;
+      this.emitTurnDone(done);
+    });
+  }
+
+  private emitTurnDone(done: EngineEvent): void {
+    this.emit(done);
+    if (done.type === 'turn_done') this.traces.delete(done.turn);
+  }
+
+  private armDeadline(): void {
+    if (this.deadlineTimer !== undefined) this.timers.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    const deadline = this.controller.nextDeadline();
+    if (deadline === undefined) return;
+    this.deadlineTimer = this.timers.setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.perform(this.controller.tick(this.now()));
+    }, Math.max(0, deadline - this.now()));
+  }
+
+  // ── configure ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Applies live what can be (the controller's thresholds and mode, voice, speed, prompt…),
+   * reloads the affected stages between turns, and reports what needs a restart.
+   */
+  private configure(patch: Parameters<typeof mergeConfig>[1], t: number): void {
+    const next = mergeConfig(this.config, patch);
+    const change = classifyConfigChange(this.config, next, this.options.reloadStage !== undefined);
+    const before = this.config;
+    // What needs a restart keeps its old value until then.
+    this.config = change.restartRequired.length > 0 ? mergeConfig(next, restoreRestartPaths(before, change.restartRequired)) : next;
+    this.threads = resolveThreads(this.config);
+    if (this.config.llm.systemPrompt !== before.llm.systemPrompt && this.stages) {
+      void Promise.resolve(this.stages.llm.setSystemPrompt(this.config.llm.systemPrompt)).catch((error: unknown) =>
+        this.emit({ type: 'error', code: 'configure_failed', message: `system prompt: ${messageOf(error)}`, fatal: false }),
+      );
+    }
+    if (this.config.tts.voice !== before.tts.voice || this.config.tts.speed !== before.tts.speed) this.ttsCache.clear();
+    if (this.config.turn.mode !== before.turn.mode) {
+      this.keyDown = false;
+      this.pttMarks.length = 0;
+    }
+    this.perform(this.controller.configure(this.config, t));
+    if (change.reloaded.length === 0) {
+      this.emit({ type: 'config_applied', ...change });
+      return;
+    }
+    for (const stage of change.reloaded) this.pendingReloads.add(stage);
+    this.reloadNotice = mergeChanges(this.reloadNotice, change);
+    this.maybeReload();
+  }
+
+  /** Reloads stages whose settings changed, only between turns (never under a turn in progress). */
+  private maybeReload(): void {
+    if (this.pendingReloads.size === 0 || this.reloading || this.controller.busy || !this.stages) return;
+    const reload = this.options.reloadStage;
+    if (!reload) return;
+    const names = STAGE_NAMES.filter((name) => this.pendingReloads.has(name));
+    this.pendingReloads.clear();
+    const notice = this.reloadNotice;
+    this.reloadNotice = undefined;
+    const config = this.config;
+    this.reloading = (async () => {
+      for (const name of names) {
+        try {
+          const fresh = await reload(name, config);
+          await fresh.warm();
+          const stages = this.stages;
+          if (!stages) {
+            await fresh.dispose();
+            return;
+          }
+          const old = stages[name];
+          (stages as unknown as Record<StageName, Stage>)[name] = fresh;
+          if (this.backends) {
+            this.backends = { ...this.backends, [name]: fresh.backend };
+            this.emit({ type: 'backends', backends: this.backends });
+          }
+          if (!this.options.sharedStages) await old.dispose().catch(() => undefined);
+          if (name === 'llm') await stages.llm.restore(this.journalTurns());
+        } catch (error) {
+          this.emit({ type: 'error', code: 'reload_failed', message: `could not reload the ${name} stage: ${messageOf(error)}`, fatal: false });
+        }
+      }
+      if (notice) this.emit({ type: 'config_applied', ...notice });
+    })().finally(() => {
+      this.reloading = undefined;
+    });
   }
 
   // ── conversation memory ─────────────────────────────────────────────────────────────────────
@@ -677,42 +544,28 @@ export class VoiceEngine {
     if (skippedLines > 0) {
       this.emit({ type: 'error', code: 'journal_torn', message: `skipped ${skippedLines} unreadable line(s) in ${journal.file} (a torn write after a crash); every complete turn was restored`, fatal: false });
     }
-    this.turnCounter = turns.reduce((max, turn) => Math.max(max, turn.turn), 0);
+    this.controller.restoreTurnCounter(turns.reduce((max, turn) => Math.max(max, turn.turn), 0));
     await this.requireStages().llm.restore(turns);
     this.emit({ type: 'history', turns });
   }
 
   private journalTurns(): ConversationTurn[] {
-    return this.options.journal?.read().turns ?? [];
+    return [...(this.options.journal?.turns ?? [])];
   }
 
-  private journalAppend(turn: ConversationTurn): void {
+  private async clearHistory(t: number): Promise<void> {
+    this.perform(this.controller.clear(t));
+    await this.turnDone;
     try {
-      this.options.journal?.append(turn);
+      await this.options.journal?.clear();
     } catch (error) {
-      this.emit({ type: 'error', code: 'journal_failed', message: `could not save the turn to ${this.options.journal?.file}: ${messageOf(error)}`, fatal: false });
+      this.emit({ type: 'error', code: 'journal_failed', message: `could not clear ${this.options.journal?.file}: ${messageOf(error)}`, fatal: false });
     }
-  }
-
-  private async clearHistory(): Promise<void> {
-    this.abortAnswer('conversation cleared', true);
-    this.options.journal?.clear();
     await this.stages?.llm.clear();
     this.emit({ type: 'history', turns: [] });
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────
-
-  private canBargeIn(): boolean {
-    return this.config.turn.bargeIn && this.mode === 'always-listening';
-  }
-
-  private resetListening(): void {
-    this.hearing = undefined;
-    this.input.clear();
-    this.endpointer.reset();
-    this.stages?.vad.reset();
-  }
 
   /** Engine time of a point on the input clock (exact for windows whose frame has arrived). */
   private engineTime(inputMs: number): number {
@@ -721,12 +574,6 @@ export class VoiceEngine {
     }
     const last = this.arrivals.at(-1);
     return last ? round(last.t - (last.inputMs - inputMs)) : this.now();
-  }
-
-  /** Input-clock time of an engine time (for push-to-talk release). */
-  private inputMsAt(t: number): number {
-    const last = this.arrivals.at(-1);
-    return last ? last.inputMs + Math.max(0, t - last.t) : 0;
   }
 
   private emitLevel(samples: Float32Array, t: number): void {
@@ -740,18 +587,6 @@ export class VoiceEngine {
       if (a > peak) peak = a;
     }
     this.emit({ type: 'level', t, rms: Math.sqrt(sum / samples.length), peak: Math.min(1, peak) });
-  }
-
-  private emitPhase(): void {
-    this.emit(this.phaseEvent());
-  }
-
-  private phaseEvent(): EngineEvent {
-    let phase: TurnPhase = 'listening';
-    if (this.muted) phase = 'muted';
-    else if (this.answer && !this.answer.speculative) phase = this.answer.firstAudioAt === undefined ? 'thinking' : 'speaking';
-    else if (this.hearing || this.pttPressed) phase = 'hearing';
-    return { type: 'phase', phase, mode: this.mode, muted: this.muted };
   }
 
   private setState(state: EngineState, detail?: string): void {
@@ -776,8 +611,21 @@ export class VoiceEngine {
   }
 }
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+function mergeChanges(a: ConfigChange | undefined, b: ConfigChange): ConfigChange {
+  if (!a) return b;
+  const union = <T>(x: T[], y: T[]): T[] => [...new Set([...x, ...y])];
+  return { applied: union(a.applied, b.applied), reloaded: union(a.reloaded, b.reloaded), restartRequired: union(a.restartRequired, b.restartRequired) };
 }
+
+/** A patch that puts back the old values of the given dotted paths. */
+function restoreRestartPaths(before: EngineConfig, paths: string[]): Parameters<typeof mergeConfig>[1] {
+  const patch: Record<string, Record<string, unknown>> = {};
+  for (const dotted of paths) {
+    const [section, key] = dotted.split('.') as [keyof EngineConfig, string];
+    const value = (before[section] as Record<string, unknown>)[key];
+    patch[section] = { ...patch[section], [key]: value };
+  }
+  return patch as Parameters<typeof mergeConfig>[1];
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;

@@ -74,6 +74,20 @@ export type EngineEvent =
   | ({ type: 'cancelled'; reason: string } & TurnEvent)
   /** A speculative answer was started at a pause and thrown away because speech resumed. */
   | ({ type: 'speculation_discarded' } & TurnEvent)
+  /**
+   * Barge-in stopped the answer's playback (the player flushes at `barge_in`), but the answer is
+   * kept until the interrupting speech proves to be words: it is then cancelled, or resumed.
+   */
+  | ({ type: 'answer_paused' } & TurnEvent)
+  /** A false interruption (no words): playback resumes from `fromUnit`, whose audio is sent again. */
+  | ({ type: 'answer_resumed'; fromUnit: number } & TurnEvent)
+  /** A turn being heard was dropped without an answer (mute, mode change, typed input). */
+  | ({ type: 'turn_abandoned'; reason: string } & TurnEvent)
+  /**
+   * Result of a `configure`: dotted config paths applied live, stages reloaded (between turns),
+   * and paths that only take effect after a restart of the engine.
+   */
+  | { type: 'config_applied'; applied: string[]; reloaded: StageName[]; restartRequired: string[] }
   | ({
       type: 'turn_done';
       user: string;
@@ -100,7 +114,7 @@ export interface ConversationTurn {
 export interface TurnTrace {
   turn: number;
   /** First occurrence of each mark (engine clock ms). */
-  marks: Partial<Record<TraceMark | 'barge_in' | 'cancelled', number>>;
+  marks: Partial<Record<TraceMark | 'barge_in' | 'cancelled' | 'answer_paused' | 'answer_resumed', number>>;
   /** Every partial transcript time. */
   partials: number[];
   user: string;

@@ -10,6 +10,7 @@ import {
   type LlamaModel,
 } from 'node-llama-cpp';
 import type { StageBackend } from './events';
+import type { LlmStage } from './stages';
 
 /**
  * The LLM stage: node-llama-cpp chat on one context sequence.
@@ -196,7 +197,7 @@ interface StoredTurn extends ChatTurn {
   tokens: number;
 }
 
-export class LlamaChat {
+export class LlamaChat implements LlmStage {
   readonly backend: StageBackend;
   /** The context size actually used (the configured one clamped to the model's train context). */
   readonly contextSize: number;
@@ -300,6 +301,15 @@ export class LlamaChat {
 
   clear(): void {
     this.turns = [];
+  }
+
+  /** Replaces the system prompt; the next answer evaluates the new prefix (the history is kept). */
+  setSystemPrompt(text: string): void {
+    this.assertUsable();
+    const index = this.baseHistory.findIndex((item) => item.type === 'system');
+    const item: ChatHistoryItem = { type: 'system', text };
+    if (index >= 0) this.baseHistory[index] = item;
+    else this.baseHistory.unshift(item);
   }
 
   /** Tokens the committed history counts against the budget. */

@@ -1,8 +1,9 @@
 import type { EngineConfig } from './config';
 import { resolveConfig } from './config';
-import { VoiceEngine, type SpeechStages } from './engine';
+import { VoiceEngine } from './engine';
+import type { StageName } from './events';
+import type { SpeechStages, Stage } from './stages';
 import type { EngineInit } from './host/init';
-import type { ModelSetName } from './host/types';
 import { ConversationJournal } from './journal';
 import { KOKORO_ONNX_FILE, KokoroTts } from './tts';
 import { LlamaChat } from './llm';
@@ -21,21 +22,14 @@ export class MissingModelError extends Error {
 }
 
 /**
- * Where each model comes from. `standin*` sets are generated test fixtures (never shipped: the
- * generators live in the dev-only modules and need ../shared); `default` is the manifest's real set.
- * Explicit paths in `config.models` always win.
+ * The model paths the engine loads: explicit paths in `config.models` win; the rest come from the
+ * manifest's default set installed in the model store (bundled or downloaded). Test stand-ins are
+ * not known here: the dev CLIs resolve them into explicit paths (cli/model-sets.ts).
  */
-export async function resolveModelPaths(config: EngineConfig, modelSet: ModelSetName, userModelsDir?: string): Promise<ModelPaths> {
+export async function resolveDefaultModelPaths(config: EngineConfig, userModelsDir?: string): Promise<ModelPaths> {
   const explicit = { stt: config.models.stt, llm: config.models.llm, tts: config.models.tts };
   if (explicit.stt && explicit.llm && explicit.tts) return explicit;
-  let base: ModelPaths;
-  if (modelSet === 'default') {
-    base = await defaultModelPaths(userModelsDir, explicit, config.models.ttsDtype);
-  } else {
-    const { standinModelPaths } = await import('../dev/standins/index');
-    base = await standinModelPaths(modelSet);
-  }
-  return { stt: explicit.stt || base.stt, llm: explicit.llm || base.llm, tts: explicit.tts || base.tts };
+  return defaultModelPaths(userModelsDir, explicit, config.models.ttsDtype);
 }
 
 async function defaultModelPaths(userModelsDir: string | undefined, explicit: ModelPaths, ttsDtype: EngineConfig['models']['ttsDtype']): Promise<ModelPaths> {
@@ -65,38 +59,13 @@ async function defaultModelPaths(userModelsDir: string | undefined, explicit: Mo
 }
 
 /** Loads every stage with the thread plan; a failure names the stage and the file. */
-export async function loadStages(config: EngineConfig, paths: ModelPaths, modelSet?: ModelSetName): Promise<SpeechStages> {
-  const stages = await loadModelStages(config, paths);
-  if (modelSet !== 'standin-real') return stages;
-  const { withRealisticText } = await import('../dev/standins/text-adapters');
-  return withRealisticText(stages);
-}
-
-async function loadModelStages(config: EngineConfig, paths: ModelPaths): Promise<SpeechStages> {
+export async function loadModelStages(config: EngineConfig, paths: ModelPaths): Promise<SpeechStages> {
   const threads = resolveThreads(config);
   // Loading is mostly file I/O and allocation: all four load at once (restart time matters).
   const vad = SileroVad.load({ modelPath: config.models.vad, threads: threads.vad });
-  const stt = WhisperStt.load({ modelPath: paths.stt, threads: threads.stt, gpu: config.stt.gpu, language: config.stt.language, initialPrompt: config.stt.initialPrompt });
-  const llm = LlamaChat.load({
-    modelPath: paths.llm,
-    threads: threads.llm,
-    gpu: config.llm.gpu,
-    contextSize: config.llm.contextSize,
-    systemPrompt: config.llm.systemPrompt,
-    maxTokens: config.llm.maxTokens,
-    timeoutMs: config.llm.timeoutMs,
-    historyTokenBudget: config.llm.historyTokenBudget,
-    temperature: config.llm.temperature,
-    seed: config.llm.seed,
-  });
-  const tts = KokoroTts.load({
-    modelDir: paths.tts,
-    dtype: config.models.ttsDtype,
-    device: config.tts.device,
-    threads: threads.tts,
-    voice: config.tts.voice,
-    speed: config.tts.speed,
-  });
+  const stt = WhisperStt.load(sttOptions(config, paths.stt, threads.stt));
+  const llm = LlamaChat.load(llmOptions(config, paths.llm, threads.llm));
+  const tts = KokoroTts.load(ttsOptions(config, paths.tts, threads.tts));
   const settled = await Promise.allSettled([vad, stt, llm, tts]);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -107,11 +76,52 @@ async function loadModelStages(config: EngineConfig, paths: ModelPaths): Promise
   return { vad: await vad, stt: await stt, llm: await llm, tts: await tts };
 }
 
+/** Loads one stage again with a new config (a `configure` changed its model, threads or device). */
+export async function reloadStage(name: StageName, config: EngineConfig, userModelsDir?: string): Promise<Stage> {
+  const threads = resolveThreads(config);
+  const paths = name === 'vad' ? undefined : await resolveDefaultModelPaths(config, userModelsDir);
+  switch (name) {
+    case 'vad':
+      return SileroVad.load({ modelPath: config.models.vad, threads: threads.vad });
+    case 'stt':
+      return WhisperStt.load(sttOptions(config, paths!.stt, threads.stt));
+    case 'llm':
+      return LlamaChat.load(llmOptions(config, paths!.llm, threads.llm));
+    case 'tts':
+      return KokoroTts.load(ttsOptions(config, paths!.tts, threads.tts));
+  }
+}
+
+export interface CreateEngineOptions {
+  /** In-process hosts may wrap the loaded stages (the dev CLIs' `standin-real` text adapters). */
+  wrapStages?: (stages: SpeechStages) => SpeechStages | Promise<SpeechStages>;
+}
+
 /** Creates an engine for a host (CLI, worker process, bench) and starts loading it. */
-export function createEngine(init: EngineInit): { engine: VoiceEngine; ready: Promise<void>; config: EngineConfig } {
+export function createEngine(init: EngineInit, options: CreateEngineOptions = {}): { engine: VoiceEngine; ready: Promise<void>; config: EngineConfig } {
   const config = resolveConfig(init.config);
   const journal = init.journalPath ? new ConversationJournal(init.journalPath) : undefined;
-  const engine = new VoiceEngine({ config, journal });
-  const ready = engine.load(async () => loadStages(config, await resolveModelPaths(config, init.modelSet, init.userModelsDir), init.modelSet));
+  const engine = new VoiceEngine({
+    config,
+    journal,
+    reloadStage: (name, next) => reloadStage(name, next, init.userModelsDir),
+  });
+  const ready = engine.load(async () => {
+    const stages = await loadModelStages(config, await resolveDefaultModelPaths(config, init.userModelsDir));
+    return options.wrapStages ? options.wrapStages(stages) : stages;
+  });
   return { engine, ready, config };
+}
+
+function sttOptions(config: EngineConfig, modelPath: string, threads: number): Parameters<typeof WhisperStt.load>[0] {
+  return { modelPath, threads, gpu: config.stt.gpu, language: config.stt.language, initialPrompt: config.stt.initialPrompt };
+}
+
+function llmOptions(config: EngineConfig, modelPath: string, threads: number): Parameters<typeof LlamaChat.load>[0] {
+  const { gpu, contextSize, systemPrompt, maxTokens, timeoutMs, historyTokenBudget, temperature, seed } = config.llm;
+  return { modelPath, threads, gpu, contextSize, systemPrompt, maxTokens, timeoutMs, historyTokenBudget, temperature, seed };
+}
+
+function ttsOptions(config: EngineConfig, modelDir: string, threads: number): Parameters<typeof KokoroTts.load>[0] {
+  return { modelDir, dtype: config.models.ttsDtype, device: config.tts.device, threads, voice: config.tts.voice, speed: config.tts.speed };
 }

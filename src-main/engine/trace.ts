@@ -1,4 +1,16 @@
-import type { EngineEvent, TraceMark, TurnDurations, TurnTrace } from './events';
+import { TRACE_MARKS, type EngineEvent, type TraceMark, type TurnDurations, type TurnTrace } from './events';
+
+const MAX_CLOSED = 256;
+
+/** Events that open or mark a turn's trace. */
+const TRACED = new Set<EngineEvent['type']>([
+  ...TRACE_MARKS,
+  'stt_partial',
+  'barge_in',
+  'cancelled',
+  'answer_paused',
+  'answer_resumed',
+]);
 
 /**
  * Builds per-turn latency traces by observing engine events; never called by the stages.
@@ -6,11 +18,25 @@ import type { EngineEvent, TraceMark, TurnDurations, TurnTrace } from './events'
  */
 export class TurnTracer {
   private readonly open = new Map<number, TurnTrace>();
+  /** Turns whose trace is closed (bounded): a late event for one never reopens it. */
+  private readonly closed = new Set<number>();
 
   constructor(private readonly onTrace: (trace: TurnTrace) => void) {}
 
+  /** Traces opened and not yet closed (a leak shows here). */
+  get openCount(): number {
+    return this.open.size;
+  }
+
   observe(event: EngineEvent): void {
     if (!('turn' in event) || event.turn === undefined) return;
+    if (this.closed.has(event.turn)) return;
+    if (event.type === 'turn_abandoned') {
+      // The turn was dropped (mute, mode change): its trace closes without a report.
+      this.close(event.turn);
+      return;
+    }
+    if (!TRACED.has(event.type)) return;
     const trace = this.traceFor(event.turn);
     switch (event.type) {
       case 'stt_partial':
@@ -31,6 +57,8 @@ export class TurnTracer {
       case 'tts_done':
       case 'barge_in':
       case 'cancelled':
+      case 'answer_paused':
+      case 'answer_resumed':
         break;
       case 'turn_done':
         trace.user = event.user;
@@ -40,17 +68,25 @@ export class TurnTracer {
       default:
         return;
     }
-    const mark = event.type as TraceMark | 'barge_in' | 'cancelled';
+    const mark = event.type as keyof TurnTrace['marks'];
     // speech_end is re-reported when the user resumes after a pause: keep the latest one.
     if (trace.marks[mark] === undefined || mark === 'speech_end') trace.marks[mark] = event.t;
     if (event.type === 'turn_done') {
       trace.durations = durationsOf(trace.marks);
-      this.open.delete(event.turn);
+      this.close(event.turn);
       this.onTrace(trace);
     }
   }
 
-  /** A late `playback_start` (reported after turn_done) still completes the finished trace. */
+  private close(turn: number): void {
+    this.open.delete(turn);
+    this.closed.add(turn);
+    if (this.closed.size > MAX_CLOSED) {
+      const oldest = this.closed.values().next().value;
+      if (oldest !== undefined) this.closed.delete(oldest);
+    }
+  }
+
   private traceFor(turn: number): TurnTrace {
     let trace = this.open.get(turn);
     if (!trace) {

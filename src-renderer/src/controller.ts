@@ -7,7 +7,6 @@ import { isAutoplayRefusal } from './audio/echo-loopback';
 import { Player } from './audio/playback';
 import { bridgeSettings, localSettings, serverSettings, type SettingsStore } from './settings';
 import { uiStore, type AudioStatus } from './store';
-import { createDemoClient } from './demo-feed';
 
 export type AppEnvironment = 'electron' | 'web' | 'demo';
 
@@ -33,13 +32,14 @@ export class AppController {
 
   constructor(private readonly params: URLSearchParams) {
     this.bridge = window.murmur;
-    this.environment = params.has('demo') ? 'demo' : this.bridge ? 'electron' : 'web';
+    // The scripted demo feed exists only in development builds (the production bundle has no demo code).
+    this.environment = import.meta.env.DEV && params.has('demo') ? 'demo' : this.bridge ? 'electron' : 'web';
     this.settingsStore = this.bridge && this.environment === 'electron' ? bridgeSettings(this.bridge) : localSettings(window.localStorage);
   }
 
   async start(): Promise<void> {
-    const client = this.createClient();
-    // Listen before anything awaits: the server replays the engine's state as soon as it connects.
+    const client = await this.createClient();
+    // Listen before anything else awaits: the server replays the engine's state as soon as it connects.
     let settingsLoaded: () => void = () => {};
     const loaded = new Promise<void>((resolve) => (settingsLoaded = resolve));
     if (client) {
@@ -80,8 +80,11 @@ export class AppController {
     else if (this.environment === 'web') void this.openPlayer().finally(() => this.reportAudio());
   }
 
-  private createClient(): EngineClient | undefined {
-    if (this.environment === 'demo') return createDemoClient(this.params.get('demo') ?? '1');
+  private async createClient(): Promise<EngineClient | undefined> {
+    if (import.meta.env.DEV && this.environment === 'demo') {
+      const { createDemoClient } = await import('./demo-feed');
+      return createDemoClient(this.params.get('demo') ?? '1');
+    }
     if (this.environment === 'electron' && this.bridge) return createElectronClient(this.bridge);
     const url = webSocketUrl(window.location);
     if (!url) {
@@ -118,6 +121,9 @@ export class AppController {
       case 'barge_in':
       case 'cancelled':
         this.player?.stop(event.turn);
+        break;
+      case 'answer_resumed':
+        this.player?.resumeTurn(event.turn);
         break;
       case 'host':
         if (event.status === 'crashed') this.player?.stop();

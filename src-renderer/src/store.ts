@@ -268,6 +268,13 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
     case 'barge_in':
     case 'cancelled':
       return updateTurn(state, event.turn, markInterrupted);
+    case 'answer_resumed':
+      // A false interruption: the answer goes on.
+      return updateTurn(state, event.turn, (t) => ({ ...t, interrupted: false }));
+    case 'config_applied':
+      return event.restartRequired.length > 0
+        ? addNotice(state, 'info', 'config', `Some settings take effect after a restart: ${event.restartRequired.join(', ')}`)
+        : removeNotice(state, 'config');
     case 'turn_done':
       return updateTurn(state, event.turn, (t) => {
         const units =
@@ -310,6 +317,8 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
       return event.turn !== undefined ? updateTurn(next, event.turn, markInterrupted) : next;
     }
     // High-rate or trace-only events that the UI does not display directly.
+    case 'answer_paused':
+    case 'turn_abandoned':
     case 'speech_pause':
     case 'speech_resume':
     case 'speech_end':

@@ -16,5 +16,9 @@ export interface EngineLink {
   onEvent(listener: (event: HostEvent) => void): () => void;
 }
 
-/** How the engine's models are chosen: test stand-ins (generated) or the manifest's real models. */
+/**
+ * The model sets the development CLIs accept (`--models`): generated test stand-ins or the
+ * manifest's real models. Not part of the engine process's start-up contract: the CLIs turn a set
+ * into explicit paths (cli/model-sets.ts).
+ */
 export type ModelSetName = 'standin' | 'standin-real' | 'default';

@@ -25,8 +25,8 @@ function readInit(): EngineInit {
   const raw = process.env.MURMUR_ENGINE_INIT;
   if (!raw) throw new Error('MURMUR_ENGINE_INIT is not set: the engine process needs its init JSON');
   const init = JSON.parse(raw) as EngineInit;
-  if (!init || typeof init !== 'object' || !['standin', 'standin-real', 'default'].includes(init.modelSet)) {
-    throw new Error('MURMUR_ENGINE_INIT is malformed: expected { config, modelSet: "standin" | "standin-real" | "default" }');
+  if (!init || typeof init !== 'object' || !init.config || typeof init.config !== 'object') {
+    throw new Error('MURMUR_ENGINE_INIT is malformed: expected { config, journalPath?, userModelsDir? }');
   }
   return init;
 }

@@ -111,6 +111,11 @@ export class Player {
     this.node.port.postMessage({ type: 'flush' });
   }
 
+  /** A false interruption: the turn's audio is played again (the engine re-sends its unplayed units). */
+  resumeTurn(turn: number): void {
+    this.stoppedTurns.delete(turn);
+  }
+
   async setOutputDevice(deviceId: string): Promise<void> {
     if (this.loopback) return this.loopback.setOutputDevice(deviceId);
     const ctx = this.context as AudioContext & { setSinkId?: (id: string) => Promise<void> };

@@ -1,0 +1,79 @@
+import { resolveConfig, type EngineConfigInput } from '../../src-main/engine/config';
+import { VoiceEngine, type StageReloader } from '../../src-main/engine/engine';
+import type { EngineEvent } from '../../src-main/engine/events';
+import type { ConversationJournal } from '../../src-main/engine/journal';
+import { ManualClock } from './clock';
+import { fakeStages, type FakeStages } from './stages';
+
+/** 32 ms at 16 kHz: one VAD window per frame. */
+export const FRAME = 512;
+export const FRAME_MS = 32;
+
+/** Settles pending promise chains (the engine's pump and answers run on microtasks). */
+export async function settle(rounds = 4): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+export interface FakeEngine {
+  engine: VoiceEngine;
+  clock: ManualClock;
+  stages: FakeStages;
+  events: EngineEvent[];
+  of<T extends EngineEvent['type']>(type: T): Extract<EngineEvent, { type: T }>[];
+  /** Types of the events emitted so far, optionally only those of `turn`. */
+  types(turn?: number): string[];
+  /** Feeds `ms` of frames whose FAKE VAD probability is `p`, one frame per 32 ms of clock. */
+  feed(p: number, ms: number): Promise<void>;
+  /** Frames pushed at once, without letting the engine run in between (a burst from the mic). */
+  burst(p: number, ms: number): void;
+  advance(ms: number): Promise<void>;
+}
+
+/** An engine over FAKE stages and a manual clock (partials off unless asked for). */
+export async function fakeEngine(
+  config: EngineConfigInput = {},
+  options: { journal?: ConversationJournal; reloadStage?: StageReloader } = {},
+): Promise<FakeEngine> {
+  const clock = new ManualClock();
+  const stages = fakeStages();
+  const engine = new VoiceEngine({
+    config: resolveConfig({ ...config, stt: { partialIntervalMs: 0, ...config.stt } }),
+    clock: clock.now,
+    timers: clock,
+    journal: options.journal,
+    reloadStage: options.reloadStage,
+  });
+  const events: EngineEvent[] = [];
+  engine.on((event) => events.push(event));
+  await engine.load(async () => stages);
+  const push = (p: number): void => engine.handle({ type: 'audio', sampleRate: 16000, samples: new Float32Array(FRAME).fill(p) });
+  return {
+    engine,
+    clock,
+    stages,
+    events,
+    of: <T extends EngineEvent['type']>(type: T) => events.filter((e): e is Extract<EngineEvent, { type: T }> => e.type === type),
+    types: (turn) => events.filter((e) => turn === undefined || ('turn' in e && e.turn === turn)).map((e) => e.type),
+    feed: async (p, ms) => {
+      for (let elapsed = 0; elapsed < ms; elapsed += FRAME_MS) {
+        clock.advance(FRAME_MS);
+        push(p);
+        await settle(1);
+      }
+      await settle();
+    },
+    burst: (p, ms) => {
+      for (let elapsed = 0; elapsed < ms; elapsed += FRAME_MS) {
+        clock.advance(FRAME_MS);
+        push(p);
+      }
+    },
+    advance: async (ms) => {
+      clock.advance(ms);
+      await settle();
+    },
+  };
+}
+
+export const VOICE = 0.9;
+export const QUIET = 0;
