@@ -1,15 +1,18 @@
 /**
- * npm run soak -- --turns 200 [--models standin] [--clips ../shared/speech] [--json soak.json]
+ * npm run soak -- --turns 200 [--models standin] [--clips ../shared/speech] [--json soak.json] [--turn-timeout ms]
  *
  * Drives many turns through one engine (clips fed as fast as the engine takes them, with an
  * answer to every turn) and reports memory growth after warmup, open handles, and latency at the
- * start vs the end. Exit code 1 when memory grew more than --max-growth percent (default 5).
+ * start vs the end, plus per turn the prompt tokens the LLM evaluated (a long conversation must
+ * not re-evaluate its history once it is trimmed), its first-token time and RSS.
+ * Exit code 1 when memory grew more than --max-growth percent (default 5).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadClips } from '../bench/run';
 import { INPUT_SAMPLE_RATE, resolveConfig } from '../engine/config';
-import { VoiceEngine } from '../engine/engine';
+import { VoiceEngine, type LlmStage } from '../engine/engine';
+import type { LlmResponse } from '../engine/llm';
 import { loadStages, resolveModelPaths } from '../engine/runtime';
 import { percentile } from '../engine/trace';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
@@ -22,6 +25,23 @@ interface Sample {
   heapMb: number;
   handles: number;
   latencyMs: number | undefined;
+  llmCalls: LlmCall[];
+}
+
+/** One `respond` of the LLM stage (a turn may have several: a discarded speculative one, the answer). */
+interface LlmCall {
+  promptTokensEvaluated?: number;
+  firstTokenMs?: number;
+}
+
+export interface SoakTurn {
+  turn: number;
+  /** Summed over the turn's LLM calls (speculative ones included): what the turn cost the LLM. */
+  prompt_tokens_evaluated: number | null;
+  /** The answering call's time to its first text (ms). */
+  first_token_ms: number | null;
+  rss_mb: number;
+  llm_calls: number;
 }
 
 export interface SoakReport {
@@ -32,8 +52,32 @@ export interface SoakReport {
   heap_mb: { afterWarmup: number; end: number; growthPercent: number };
   handles: { afterWarmup: number; end: number; byType: Record<string, number> };
   latency_p95_ms: { start: number | null; end: number | null };
+  llm: {
+    /** The most prompt tokens one turn evaluated after the second (the history is cached by then). */
+    max_prompt_tokens_after_turn_2: number | null;
+    first_token_ms_p50: number | null;
+    first_token_ms_p95: number | null;
+  };
   errors: number;
   wallSeconds: number;
+  per_turn: SoakTurn[];
+}
+
+/** Wraps the LLM stage so every respond's prompt-token count and first-token time are recorded. */
+function recordingLlm(llm: LlmStage, onCall: (call: LlmCall) => void): LlmStage {
+  return new Proxy(llm, {
+    get(target, key) {
+      if (key === 'respond') {
+        return async (...args: Parameters<LlmStage['respond']>) => {
+          const reply: Awaited<ReturnType<LlmStage['respond']>> & Partial<LlmResponse> = await target.respond(...args);
+          onCall({ promptTokensEvaluated: reply.promptTokensEvaluated, firstTokenMs: reply.firstTokenMs });
+          return reply;
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -48,16 +92,21 @@ async function main(): Promise<number> {
       clips: { type: 'string', default: '../shared/speech' },
       warmup: { type: 'string', default: '10' },
       'max-growth': { type: 'string', default: '5' },
+      /** How long one clip's turn may take before the soak gives up (a busy machine is slow). */
+      'turn-timeout': { type: 'string', default: '180000' },
       json: { type: 'string' },
     },
     strict: true,
   });
   const turns = Number(values.turns);
+  const turnTimeoutMs = Number(values['turn-timeout']);
   const warmupTurns = Math.min(Number(values.warmup), Math.max(1, turns - 1));
   const init = engineInitFromFlags(values, { llm: { maxTokens: 48 } });
   const config = resolveConfig(init.config);
   const clips = loadClips(values.clips);
-  const stages = await loadStages(config, await resolveModelPaths(config, init.modelSet));
+  const loaded = await loadStages(config, await resolveModelPaths(config, init.modelSet), init.modelSet);
+  let llmCalls: LlmCall[] = [];
+  const stages = { ...loaded, llm: recordingLlm(loaded.llm, (call) => llmCalls.push(call)) };
   const engine = new VoiceEngine({ config });
   let errors = 0;
   const latency = new Map<number, number | undefined>();
@@ -81,8 +130,9 @@ async function main(): Promise<number> {
     audio.set(clip.samples);
     // Long-form clips split into several turns; one clip counts as one soak turn either way.
     const before = latency.size;
+    llmCalls = [];
     await feedAudio(engine, audio, { realtime: false });
-    await waitIdle(engine, 60_000, 50);
+    await waitIdle(engine, turnTimeoutMs, 50);
     if (i === warmupTurns - 1 || i === turns - 1 || i % 10 === 0) gc();
     const usage = process.memoryUsage();
     const lastTurn = [...latency.keys()].at(-1) ?? 0;
@@ -92,8 +142,13 @@ async function main(): Promise<number> {
       heapMb: mb(usage.heapUsed),
       handles: process.getActiveResourcesInfo().length,
       latencyMs: latency.size > before ? latency.get(lastTurn) : undefined,
+      llmCalls,
     });
-    if ((i + 1) % 20 === 0) console.log(`soak: ${i + 1}/${turns} turns, rss ${mb(usage.rss)} MB, heap ${mb(usage.heapUsed)} MB`);
+    const evaluated = sumEvaluated(llmCalls);
+    console.log(
+      `soak: turn ${i + 1}/${turns}: ${evaluated ?? '-'} prompt tokens evaluated, first token ` +
+        `${llmCalls.at(-1)?.firstTokenMs?.toFixed(0) ?? '-'} ms, rss ${mb(usage.rss)} MB, heap ${mb(usage.heapUsed)} MB`,
+    );
   }
   const atWarmup = samples[warmupTurns - 1]!;
   const end = samples.at(-1)!;
@@ -102,6 +157,15 @@ async function main(): Promise<number> {
     const v = percentile(list.map((s) => s.latencyMs).filter((x): x is number => x !== undefined), 95);
     return v === undefined ? null : Math.round(v);
   };
+  const perTurn: SoakTurn[] = samples.map((sample) => ({
+    turn: sample.turn,
+    prompt_tokens_evaluated: sumEvaluated(sample.llmCalls),
+    first_token_ms: roundOrNull(sample.llmCalls.at(-1)?.firstTokenMs),
+    rss_mb: sample.rssMb,
+    llm_calls: sample.llmCalls.length,
+  }));
+  const afterTurn2 = perTurn.slice(2).map((t) => t.prompt_tokens_evaluated).filter((n): n is number => n !== null);
+  const firstTokenMs = perTurn.map((t) => t.first_token_ms).filter((n): n is number => n !== null);
   const byType: Record<string, number> = {};
   for (const type of process.getActiveResourcesInfo()) byType[type] = (byType[type] ?? 0) + 1;
   const report: SoakReport = {
@@ -112,8 +176,14 @@ async function main(): Promise<number> {
     heap_mb: { afterWarmup: atWarmup.heapMb, end: end.heapMb, growthPercent: growth(atWarmup.heapMb, end.heapMb) },
     handles: { afterWarmup: atWarmup.handles, end: end.handles, byType },
     latency_p95_ms: { start: p95(samples.slice(warmupTurns, warmupTurns + window)), end: p95(samples.slice(-window)) },
+    llm: {
+      max_prompt_tokens_after_turn_2: afterTurn2.length > 0 ? Math.max(...afterTurn2) : null,
+      first_token_ms_p50: roundOrNull(percentile(firstTokenMs, 50)),
+      first_token_ms_p95: roundOrNull(percentile(firstTokenMs, 95)),
+    },
     errors,
     wallSeconds: Math.round((performance.now() - started) / 1000),
+    per_turn: perTurn,
   };
   console.log(JSON.stringify(report, null, 2));
   if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
@@ -122,5 +192,11 @@ async function main(): Promise<number> {
 }
 
 const growth = (from: number, to: number): number => Math.round(((to - from) / from) * 1000) / 10;
+const roundOrNull = (value: number | undefined): number | null => (value === undefined ? null : Math.round(value));
+
+function sumEvaluated(calls: readonly LlmCall[]): number | null {
+  const counts = calls.map((call) => call.promptTokensEvaluated).filter((n): n is number => n !== undefined);
+  return counts.length === 0 ? null : counts.reduce((a, b) => a + b, 0);
+}
 
 runEngineCli('soak', main);
