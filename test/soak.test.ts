@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { loadClips } from '../src-main/bench/run';
+import { engineInitFromFlags } from '../src-main/cli/engine-args';
+import { runSoak } from '../src-main/cli/soak-run';
+import { sharedPath } from '../src-main/dev/shared-data';
+
+/**
+ * A short in-process soak on the `standin` set (whisper stand-in, the real tiny stories260K llama,
+ * a light Kokoro-format stand-in) with a small LLM history budget, so the history is trimmed
+ * within a few turns: once it is, a turn must still evaluate only its own new tokens (the trimmed
+ * turns are shifted out of the KV cache), not the whole kept history again.
+ */
+describe('soak: a conversation longer than the history budget', () => {
+  it('reports per-turn prompt tokens, first-token time and RSS; evaluation stays bounded after trimming', async () => {
+    const budget = 400;
+    const turns = 10;
+    const report = await runSoak({
+      init: engineInitFromFlags({ models: 'standin' }, { llm: { maxTokens: 48, historyTokenBudget: budget } }),
+      clips: loadClips(sharedPath('speech'), 4),
+      turns,
+      warmupTurns: 2,
+      turnTimeoutMs: 120_000,
+    });
+    const evaluated = report.per_turn.map((t) => t.prompt_tokens_evaluated);
+    console.log(`per-turn prompt tokens evaluated (history budget ${budget}): ${evaluated.join(', ')}`);
+    console.log(`first token ms: ${report.per_turn.map((t) => t.first_token_ms).join(', ')}`);
+
+    expect(report.errors).toBe(0);
+    expect(report.per_turn).toHaveLength(turns);
+    for (const [i, turn] of report.per_turn.entries()) {
+      expect(turn.turn).toBe(i + 1);
+      expect(turn.llm_calls).toBeGreaterThanOrEqual(1);
+      expect(turn.prompt_tokens_evaluated).toBeGreaterThan(0);
+      expect(turn.first_token_ms).toBeGreaterThan(0);
+      expect(turn.rss_mb).toBeGreaterThan(50);
+    }
+    // Each turn adds ≥ 48 answer tokens + the user's words: the budget is passed by turn 7 at the
+    // latest, after which re-evaluating the kept history would cost ≈ the budget every turn.
+    expect(report.llm.max_prompt_tokens_after_turn_2).toBe(Math.max(...(evaluated.slice(2) as number[])));
+    expect(report.llm.max_prompt_tokens_after_turn_2).toBeLessThan(budget * 0.6);
+    expect(report.llm.first_token_ms_p50).toBeGreaterThan(0);
+  }, 600_000);
+});
