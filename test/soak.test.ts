@@ -12,11 +12,23 @@ import { sharedPath } from '../src-main/dev/shared-data';
  */
 describe('soak: a conversation longer than the history budget', () => {
   it('reports per-turn prompt tokens, first-token time and RSS; evaluation stays bounded after trimming', async () => {
-    const budget = 400;
-    const turns = 10;
+    const budget = 600;
+    const turns = 8;
+    // One transcription per turn (no partials, no speculative start) and one thread per stage: the
+    // LLM's evaluation is what is measured here, and this keeps the file short on a busy machine.
+    const config = {
+      llm: { maxTokens: 24, historyTokenBudget: budget, threads: 1 },
+      stt: { partialIntervalMs: 0, threads: 1 },
+      tts: { threads: 1 },
+      turn: { speculative: false },
+    };
+    const shortest = loadClips(sharedPath('speech'))
+      .sort((a, b) => a.samples.length - b.samples.length)
+      .slice(0, 3);
     const report = await runSoak({
-      init: engineInitFromFlags({ models: 'standin' }, { llm: { maxTokens: 48, historyTokenBudget: budget } }),
-      clips: loadClips(sharedPath('speech'), 4),
+      init: engineInitFromFlags({ models: 'standin' }, config),
+      clips: shortest,
+      log: (line) => console.log(line),
       turns,
       warmupTurns: 2,
       turnTimeoutMs: 120_000,
@@ -34,10 +46,11 @@ describe('soak: a conversation longer than the history budget', () => {
       expect(turn.first_token_ms).toBeGreaterThan(0);
       expect(turn.rss_mb).toBeGreaterThan(50);
     }
-    // Each turn adds ≥ 48 answer tokens + the user's words: the budget is passed by turn 7 at the
-    // latest, after which re-evaluating the kept history would cost ≈ the budget every turn.
+    // Each turn adds the whisper stand-in's transcript (~60–150 tokens of repeated words) + up to 24
+    // answer tokens: the budget is passed by turn 5 or so, after which re-evaluating the kept
+    // history would cost ≈ the budget every turn; a turn's own new tokens stay well under half of it.
     expect(report.llm.max_prompt_tokens_after_turn_2).toBe(Math.max(...(evaluated.slice(2) as number[])));
-    expect(report.llm.max_prompt_tokens_after_turn_2).toBeLessThan(budget * 0.6);
+    expect(report.llm.max_prompt_tokens_after_turn_2).toBeLessThan(budget / 2);
     expect(report.llm.first_token_ms_p50).toBeGreaterThan(0);
   }, 600_000);
 });

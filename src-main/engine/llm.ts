@@ -66,6 +66,8 @@ export interface LlmResponse {
   firstTokenMs?: number;
   /** Prompt tokens this call had to evaluate (the rest of the prompt came from the KV cache). */
   promptTokensEvaluated: number;
+  /** ms this call waited for earlier LLM work (an aborted answer's last batch, a prefill) to finish. */
+  queuedMs: number;
 }
 
 export interface PrefillResult {
@@ -318,7 +320,8 @@ export class LlamaChat {
   respond(userText: string, { signal, onToken }: RespondOptions = {}): Promise<LlmResponse> {
     if (this.live.disposed) return Promise.reject(new DisposedError('LlamaChat'));
     this.live.prefill?.abort();
-    return this.queue.run(() => this.generate(userText, signal, onToken));
+    const called = performance.now();
+    return this.queue.run(() => this.generate(userText, signal, onToken, called));
   }
 
   /**
@@ -424,9 +427,10 @@ export class LlamaChat {
     userText: string,
     signal: AbortSignal | undefined,
     onToken: ((text: string) => void) | undefined,
+    called: number,
   ): Promise<LlmResponse> {
-    const started = performance.now();
-    if (signal?.aborted) return { text: '', tokens: 0, aborted: true, reason: 'aborted', promptTokensEvaluated: 0 };
+    const queuedMs = performance.now() - called;
+    if (signal?.aborted) return { text: '', tokens: 0, aborted: true, reason: 'aborted', promptTokensEvaluated: 0, queuedMs };
     this.assertUsable();
     await this.alignTrimmedTurns();
 
@@ -461,7 +465,7 @@ export class LlamaChat {
         },
         onTextChunk: (chunk) => {
           if (!chunk) return;
-          firstTokenMs ??= performance.now() - started;
+          firstTokenMs ??= performance.now() - called;
           text += chunk;
           onToken?.(chunk);
         },
@@ -486,6 +490,7 @@ export class LlamaChat {
       reason,
       firstTokenMs,
       promptTokensEvaluated: sequence.tokenMeter.diff(meterBefore).usedInputTokens,
+      queuedMs,
     };
   }
 
