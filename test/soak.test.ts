@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadClips } from '../src-main/bench/run';
 import { engineInitFromFlags } from '../src-main/cli/engine-args';
-import { runSoak } from '../src-main/cli/soak-run';
+import { runLlmSoak, runSoak } from '../src-main/cli/soak-run';
 import { sharedPath } from '../src-main/dev/shared-data';
 
 /**
@@ -53,4 +53,24 @@ describe('soak: a conversation longer than the history budget', () => {
     expect(report.llm.max_prompt_tokens_after_turn_2).toBeLessThan(budget / 2);
     expect(report.llm.first_token_ms_p50).toBeGreaterThan(0);
   }, 600_000);
+});
+
+describe('soak --llm-only: the same conversation at the LLM stage alone', () => {
+  it('trims the history and still evaluates only each turn\'s new tokens', async () => {
+    const budget = 300;
+    const report = await runLlmSoak({
+      init: engineInitFromFlags({ models: 'standin' }, { llm: { maxTokens: 24, historyTokenBudget: budget, threads: 1, temperature: 0 } }),
+      // Short sentences, so a turn's own new tokens (its message + the last answer) are clearly below the bound.
+      userTexts: loadClips(sharedPath('speech'))
+        .map((clip) => clip.reference)
+        .filter((text) => text.length <= 60),
+      turns: 14,
+    });
+    console.log(`llm-only per-turn prompt tokens evaluated: ${report.per_turn.map((t) => t.prompt_tokens_evaluated).join(', ')}`);
+    const trimmedFrom = report.per_turn.findIndex((t) => t.history_turns < t.turn);
+    expect(trimmedFrom).toBeGreaterThan(0);
+    expect(trimmedFrom).toBeLessThan(10); // several turns left after trimming starts
+    for (const turn of report.per_turn) expect(turn.history_tokens).toBeLessThanOrEqual(budget);
+    expect(report.llm.max_prompt_tokens_after_turn_2).toBeLessThan(budget / 2);
+  });
 });

@@ -8,8 +8,9 @@
 import { INPUT_SAMPLE_RATE, resolveConfig } from '../engine/config';
 import { VoiceEngine, type LlmStage } from '../engine/engine';
 import type { EngineInit } from '../engine/host/init';
-import type { LlmResponse } from '../engine/llm';
+import { LlamaChat, type LlmResponse } from '../engine/llm';
 import { loadStages, resolveModelPaths } from '../engine/runtime';
+import { resolveThreads } from '../engine/threads';
 import { percentile } from '../engine/trace';
 import { feedAudio, waitIdle } from './feeder';
 
@@ -194,3 +195,66 @@ function sumEvaluated(calls: readonly LlmCall[]): number | null {
   return counts.length === 0 ? null : counts.reduce((a, b) => a + b, 0);
 }
 
+
+export interface LlmSoakOptions {
+  init: EngineInit;
+  /** Each turn's user message (cycled). */
+  userTexts: readonly string[];
+  turns: number;
+  log?: (line: string) => void;
+}
+
+export interface LlmSoakReport {
+  turns: number;
+  models: string;
+  llm: SoakReport['llm'];
+  per_turn: Array<Omit<SoakTurn, 'llm_calls'> & { history_turns: number; history_tokens: number }>;
+}
+
+/**
+ * The soak's LLM workload without STT and TTS (`--llm-only`): respond + commit per turn on the
+ * engine's LLM configuration, so a long conversation's prompt evaluation can be measured in
+ * minutes where the full pipeline takes an hour. With `standin-real`, the committed reply is the
+ * realistic text the full soak commits (the stand-in's own tokens are not English).
+ */
+export async function runLlmSoak({ init, userTexts, turns, log = () => undefined }: LlmSoakOptions): Promise<LlmSoakReport> {
+  if (userTexts.length === 0) throw new Error('soak: no user texts');
+  const config = resolveConfig(init.config);
+  const paths = await resolveModelPaths(config, init.modelSet);
+  const chat = await LlamaChat.load({ ...config.llm, modelPath: paths.llm, threads: resolveThreads(config).llm });
+  const realisticReply =
+    init.modelSet === 'standin-real' ? (await import('../dev/standins/text-adapters')).REPLY_PIECES.slice(0, config.llm.maxTokens).join('') : undefined;
+  const perTurn: LlmSoakReport['per_turn'] = [];
+  try {
+    await chat.warm();
+    for (let i = 0; i < turns; i++) {
+      const user = userTexts[i % userTexts.length] as string;
+      const reply = await chat.respond(user);
+      chat.commit(user, realisticReply ?? reply.text, false);
+      const row = {
+        turn: i + 1,
+        prompt_tokens_evaluated: reply.promptTokensEvaluated,
+        first_token_ms: roundOrNull(reply.firstTokenMs),
+        rss_mb: mb(process.memoryUsage().rss),
+        history_turns: chat.history().length,
+        history_tokens: chat.historyTokens(),
+      };
+      perTurn.push(row);
+      log(`soak (llm only): ${JSON.stringify(row)}`);
+    }
+  } finally {
+    await chat.dispose();
+  }
+  const afterTurn2 = perTurn.slice(2).map((t) => t.prompt_tokens_evaluated as number);
+  const firstTokenMs = perTurn.map((t) => t.first_token_ms).filter((n): n is number => n !== null);
+  return {
+    turns,
+    models: init.modelSet,
+    llm: {
+      max_prompt_tokens_after_turn_2: afterTurn2.length > 0 ? Math.max(...afterTurn2) : null,
+      first_token_ms_p50: roundOrNull(percentile(firstTokenMs, 50)),
+      first_token_ms_p95: roundOrNull(percentile(firstTokenMs, 95)),
+    },
+    per_turn: perTurn,
+  };
+}

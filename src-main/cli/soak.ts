@@ -3,6 +3,8 @@
  *
  * Drives many turns through one engine (see soak-run.ts) and prints/writes the report, with
  * `per_turn: [{ turn, prompt_tokens_evaluated, first_token_ms, rss_mb }]`.
+ * `--llm-only`: the same conversation at the LLM stage alone (the clips' reference transcripts as
+ * the user's words), to measure a long conversation's prompt evaluation quickly.
  * Exit code 1 when memory grew more than --max-growth percent (default 5).
  */
 import { writeFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadClips } from '../bench/run';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { runEngineCli } from './run-engine-cli';
-import { runSoak } from './soak-run';
+import { runLlmSoak, runSoak } from './soak-run';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -23,10 +25,22 @@ async function main(): Promise<number> {
       'max-growth': { type: 'string', default: '5' },
       'turn-timeout': { type: 'string', default: '180000' },
       json: { type: 'string' },
+      'llm-only': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const turns = Number(values.turns);
+  if (values['llm-only']) {
+    const report = await runLlmSoak({
+      init: engineInitFromFlags(values, { llm: { maxTokens: 48 } }),
+      userTexts: loadClips(values.clips).map((clip) => clip.reference),
+      turns,
+      log: (line) => console.log(line),
+    });
+    console.log(JSON.stringify(report.llm, null, 2));
+    if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
+    return 0;
+  }
   const report = await runSoak({
     init: engineInitFromFlags(values, { llm: { maxTokens: 48 } }),
     clips: loadClips(values.clips),
