@@ -206,9 +206,20 @@ describe('LlamaChat on stories260K (real node-llama-cpp)', () => {
 
   it('serialises concurrent calls on its one sequence', async () => {
     const talk = await load({ maxTokens: 8 });
-    const [a, b] = await Promise.all([talk.respond('Once upon a time'), talk.respond('One day')]);
+    const reference = await (await load({ maxTokens: 8 })).respond('One day');
+    // Each chunk records which call it belongs to and whether the other call had already finished.
+    const chunks: string[] = [];
+    let firstDone = false;
+    const first = talk.respond('Once upon a time', { onToken: () => chunks.push('a') }).then((reply) => {
+      firstDone = true;
+      return reply;
+    });
+    const second = talk.respond('One day', { onToken: () => chunks.push(firstDone ? 'b' : 'b-overlapping') });
+    const [a, b] = await Promise.all([first, second]);
     expect(a.tokens).toBe(8);
     expect(b.tokens).toBe(8);
+    expect(chunks.join(' ')).toMatch(/^(a )+(b )*b$/); // all of a, then all of b, none while a ran
+    expect(b.text).toBe(reference.text); // b's prompt was not disturbed by a
   });
 
   it('dispose stops a generation in progress', async () => {

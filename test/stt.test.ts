@@ -23,6 +23,11 @@ function readSpeech(name: string): Float32Array {
   return Float32Array.from(pcm, (s) => s / 32768);
 }
 
+/** The part of smart-whisper's native binding this file instruments (counting calls). */
+interface NativeBinding {
+  transcribe: (...args: unknown[]) => unknown;
+}
+
 const work = mkdtempSync(path.join(tmpdir(), 'murmur-stt-'));
 let modelPath = '';
 let stt: WhisperStt;
@@ -79,7 +84,9 @@ describe('WhisperStt with a whisper.cpp stand-in model', () => {
     expect(r.audioMs).toBeCloseTo(audio.length / 16, 6);
     expect(r.computeMs).toBeGreaterThan(0);
     // random weights: the words are noise, but decoding stops at max_tokens (+1 for the token that hit it)
-    expect(r.tokens).toBeGreaterThanOrEqual(0);
+    console.log(`stand-in transcript: ${r.tokens} tokens, ${JSON.stringify(r.text.slice(0, 80))}`);
+    expect(r.tokens).toBeGreaterThan(0);
+    expect(r.text.length).toBeGreaterThan(0);
     expect(r.tokens).toBeLessThanOrEqual(maxTokensFor(r.audioMs) + 1);
   });
 
@@ -128,6 +135,31 @@ describe('WhisperStt with a whisper.cpp stand-in model', () => {
     const after = await stt.transcribe(audio);
     expect(after.text).toBe(baseline.text);
     expect(after.tokens).toBe(baseline.tokens);
+  });
+
+  it('skips a queued call whose signal fires: it never reaches whisper.cpp', async () => {
+    const sw = (await import('smart-whisper')) as unknown as { binding?: NativeBinding; default?: { binding: NativeBinding } };
+    const binding = (sw.binding ?? sw.default?.binding) as NativeBinding;
+    const original = binding.transcribe;
+    let nativeCalls = 0;
+    binding.transcribe = (...args: unknown[]) => {
+      nativeCalls++;
+      return original.apply(binding, args);
+    };
+    try {
+      const audio = readSpeech('spk1_snt1.wav');
+      const running = stt.transcribe(audio);
+      const controller = new AbortController();
+      const queued = stt.transcribe(audio, { signal: controller.signal });
+      controller.abort();
+      await expect(queued).rejects.toMatchObject({ name: 'AbortError' });
+      expect(stt.busy).toBe(true); // the first call is still running natively
+      await running;
+      await stt.transcribe(audio);
+      expect(nativeCalls).toBe(2);
+    } finally {
+      binding.transcribe = original;
+    }
   });
 
   it('serializes concurrent calls', async () => {

@@ -8,9 +8,11 @@ import {
   type Llama,
   type LlamaContext,
   type LlamaModel,
+  type Token,
 } from 'node-llama-cpp';
 import type { StageBackend } from './events';
 import type { LlmStage } from './stages';
+import { abortError, DisposedError, isAbortError, messageOf, SerialQueue, throwIfAborted } from './stage-kit';
 
 /**
  * The LLM stage: node-llama-cpp chat on one context sequence.
@@ -19,6 +21,14 @@ import type { LlmStage } from './stages';
  * the session's history to the committed one before prompting, and node-llama-cpp then reuses the
  * part of the KV cache that matches (system prompt + earlier turns) and evaluates only the new tail.
  * `commit` records what was actually spoken.
+ *
+ * The KV cache is kept aligned with the history so that no turn pays for the whole conversation:
+ * - when the history budget drops the oldest turns, their tokens are erased from the cache and the
+ *   later ones shifted back (llama.cpp's context shift: a RoPE update of the cached keys, not a
+ *   re-evaluation), so the cached prefix stays valid;
+ * - `prefill(partial)` evaluates the user's words so far while they still speak (discard-safe: it
+ *   never touches the history), so at end of turn only the last words are new;
+ * - `warm()` evaluates the system prompt and the (restored) history.
  */
 
 export type LlmGpu = 'auto' | 'off' | 'cuda' | 'vulkan' | 'metal';
@@ -57,6 +67,15 @@ export interface LlmResponse {
   firstTokenMs?: number;
   /** Prompt tokens this call had to evaluate (the rest of the prompt came from the KV cache). */
   promptTokensEvaluated: number;
+  /** ms this call waited for earlier LLM work (an aborted answer's last batch, a prefill) to finish. */
+  queuedMs: number;
+}
+
+export interface PrefillResult {
+  /** Prompt tokens this prefill evaluated. */
+  promptTokensEvaluated: number;
+  /** False when a newer prefill or a respond superseded it before it finished (what it evaluated stays cached). */
+  complete: boolean;
 }
 
 export interface RespondOptions {
@@ -117,7 +136,7 @@ async function createLlamaBackend(gpu: LlmGpu): Promise<LlamaBackend> {
       return { llama: await getLlama({ ...common, gpu }) };
     } catch (error) {
       throw new Error(
-        `cannot load llama.cpp's ${gpu} backend (${errorMessage(error)}). Set llm.gpu to "auto" or "off".`,
+        `cannot load llama.cpp's ${gpu} backend (${messageOf(error)}). Set llm.gpu to "auto" or "off".`,
       );
     }
   }
@@ -125,12 +144,8 @@ async function createLlamaBackend(gpu: LlmGpu): Promise<LlamaBackend> {
     const llama = await getLlama({ ...common, gpu: 'auto' });
     return llama.gpu === false ? { llama, fallbackReason: 'no GPU backend available' } : { llama };
   } catch (error) {
-    return { llama: await getLlama({ ...common, gpu: false }), fallbackReason: errorMessage(error) };
+    return { llama: await getLlama({ ...common, gpu: false }), fallbackReason: messageOf(error) };
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,7 +171,7 @@ async function validateGgufFile(modelPath: string): Promise<number> {
     handle = await open(modelPath, 'r');
     await handle.read(magic, 0, 4, 0);
   } catch (error) {
-    throw new Error(`cannot read LLM model file ${modelPath}: ${errorMessage(error)}`);
+    throw new Error(`cannot read LLM model file ${modelPath}: ${messageOf(error)}`);
   } finally {
     await handle?.close();
   }
@@ -184,7 +199,7 @@ async function loadModelFile(llama: Llama, modelPath: string, size: number): Pro
       .map((line) => line.replace(/^error: /, ''))
       .join('; ');
     throw new Error(
-      `${modelPath} could not be loaded as a GGUF chat model (${size} bytes): ${errorMessage(error)}` +
+      `${modelPath} could not be loaded as a GGUF chat model (${size} bytes): ${messageOf(error)}` +
         `${llamaSays ? ` (llama.cpp: ${llamaSays})` : ''}. The file is probably truncated or corrupted; ` +
         `download it again with \`npm run models -- download <id>\`.`,
     );
@@ -197,20 +212,33 @@ interface StoredTurn extends ChatTurn {
   tokens: number;
 }
 
+/** Stands for "the next user message" when rendering the history to locate turns in the KV cache. */
+const PROBE_USER_TEXT = 'Hello';
+
 export class LlamaChat implements LlmStage {
   readonly backend: StageBackend;
   /** The context size actually used (the configured one clamped to the model's train context). */
   readonly contextSize: number;
-  /** The history budget actually applied (also bounded by what fits in the context). */
-  readonly historyTokenBudget: number;
 
-  private turns: StoredTurn[] = [];
-  private readonly baseHistory: ChatHistoryItem[];
-  /** Serialises respond/warm/dispose: one sequence, one generation at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private disposed = false;
-  /** Aborts the generation in progress (dispose does not wait for a whole answer). */
-  private inFlight?: AbortController;
+  // Mutable state is mutated in place or kept in `live`, never in reassigned fields: a wrapper made
+  // with Object.create(chat) (the dev text adapters) then shares it instead of shadowing it.
+  private readonly turns: StoredTurn[] = [];
+  /**
+   * Turns trimmed from the front of the history whose tokens may still be in the KV cache: the next
+   * queued task erases them there (and shifts the rest back) instead of re-evaluating everything after.
+   */
+  private readonly trimmedSinceAligned: StoredTurn[] = [];
+  private readonly queue = new SerialQueue('LLM');
+  private readonly live: {
+    systemPrompt: string;
+    baseHistory: ChatHistoryItem[];
+    historyTokenBudget: number;
+    disposed: boolean;
+    /** Aborts the generation in progress (dispose does not wait for a whole answer). */
+    generation?: AbortController;
+    /** Stops the prefill in progress when newer text or the real answer comes. */
+    prefill?: AbortController;
+  };
 
   private constructor(
     private readonly options: LlamaChatOptions,
@@ -221,10 +249,8 @@ export class LlamaChat implements LlmStage {
   ) {
     this.backend = backend;
     this.contextSize = context.contextSize;
-    this.baseHistory = session.getChatHistory();
-    const systemTokens = model.tokenize(options.systemPrompt).length + TURN_TEMPLATE_TOKENS;
-    const fits = this.contextSize - systemTokens - options.maxTokens - USER_MESSAGE_RESERVE_TOKENS;
-    this.historyTokenBudget = Math.max(0, Math.min(options.historyTokenBudget, fits));
+    this.live = { systemPrompt: options.systemPrompt, baseHistory: session.getChatHistory(), historyTokenBudget: 0, disposed: false };
+    this.live.historyTokenBudget = this.budgetFor(options.systemPrompt);
   }
 
   static async load(options: LlamaChatOptions): Promise<LlamaChat> {
@@ -237,7 +263,7 @@ export class LlamaChat implements LlmStage {
       if (options.gpu !== 'auto' || llama.gpu === false) throw error;
       // The GPU backend loaded but this model does not fit or load there: try the CPU.
       ({ llama } = await loadLlamaBackend('off'));
-      fallbackReason = `model load on ${String(llama.gpu)} failed: ${errorMessage(error)}`;
+      fallbackReason = `model load on ${String(llama.gpu)} failed: ${messageOf(error)}`;
       model = await loadModelFile(llama, options.modelPath, size);
     }
     let context: LlamaContext;
@@ -249,7 +275,7 @@ export class LlamaChat implements LlmStage {
       });
     } catch (error) {
       await model.dispose();
-      throw new Error(`cannot create a ${options.contextSize}-token context for ${options.modelPath}: ${errorMessage(error)}`);
+      throw new Error(`cannot create a ${options.contextSize}-token context for ${options.modelPath}: ${messageOf(error)}`);
     }
     const session = new LlamaChatSession({
       contextSequence: context.getSequence(),
@@ -263,22 +289,93 @@ export class LlamaChat implements LlmStage {
     return new LlamaChat(options, model, context, session, { device, detail, threads: options.threads });
   }
 
-  /** Evaluates the system prompt and history into the KV cache and generates one token. */
+  /** The history budget actually applied (also bounded by what fits in the context). */
+  get historyTokenBudget(): number {
+    return this.live.historyTokenBudget;
+  }
+
+  get systemPrompt(): string {
+    return this.live.systemPrompt;
+  }
+
+  /**
+   * Evaluates the system prompt and the committed history (call `restore` first) into the KV cache,
+   * so the first answer evaluates only its own message.
+   */
   async warm(): Promise<void> {
-    await this.exclusive(async () => {
+    this.assertUsable();
+    await this.queue.run(async () => {
+      this.assertUsable();
+      await this.alignTrimmedTurns();
       this.session.setChatHistory(this.chatHistory());
-      await this.session.prompt('Hello', { maxTokens: 1, temperature: 0 });
-      this.session.setChatHistory(this.chatHistory());
+      await this.session.preloadPrompt('');
     });
   }
 
   /**
    * Generates the answer to `userText` after the committed history, streaming text through
    * `onToken`. Bounded by maxTokens and timeoutMs; an abort (signal or timeout) returns what was
-   * generated so far with `aborted: true`. The committed history is not changed.
+   * generated so far with `aborted: true`. The committed history is not changed. A prefill in
+   * progress is stopped (what it evaluated is reused).
    */
   respond(userText: string, { signal, onToken }: RespondOptions = {}): Promise<LlmResponse> {
-    return this.exclusive(() => this.generate(userText, signal, onToken));
+    if (this.live.disposed) return Promise.reject(new DisposedError('LlamaChat'));
+    this.live.prefill?.abort();
+    const called = performance.now();
+    return this.queue.run(() => this.generate(userText, signal, onToken, called));
+  }
+
+  /**
+   * Evaluates the committed history and the user's message so far into the KV cache without
+   * generating, so that a following `respond` with the final text evaluates only what differs
+   * (the longest common token prefix is reused). Never changes the committed history. A newer
+   * prefill or a respond supersedes it (it then resolves with `complete: false`); the caller's
+   * signal makes it reject with an AbortError. Either way the cache stays consistent.
+   */
+  async prefill(partialUserText: string, { signal }: { signal?: AbortSignal } = {}): Promise<PrefillResult> {
+    this.assertUsable();
+    throwIfAborted(signal, 'LLM prefill');
+    this.live.prefill?.abort();
+    const controller = new AbortController();
+    this.live.prefill = controller;
+    const onAbort = (): void => controller.abort(abortError(signal, 'LLM prefill'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.queue.run(async () => {
+        if (controller.signal.aborted) return { promptTokensEvaluated: 0, complete: false };
+        this.assertUsable();
+        await this.alignTrimmedTurns();
+        const meterBefore = this.session.sequence.tokenMeter.getState();
+        try {
+          this.session.setChatHistory(this.chatHistory());
+          await this.session.preloadPrompt(partialUserText, { signal: controller.signal });
+        } catch (error) {
+          if (!controller.signal.aborted && !isAbortError(error)) throw error;
+        }
+        return {
+          promptTokensEvaluated: this.session.sequence.tokenMeter.diff(meterBefore).usedInputTokens,
+          complete: !controller.signal.aborted,
+        };
+      }, signal);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (this.live.prefill === controller) this.live.prefill = undefined;
+    }
+  }
+
+  /**
+   * Replaces the system prompt from the next answer on (that answer re-evaluates the prompt and the
+   * history once). The history budget is recomputed; the oldest turns go if the new prompt is longer.
+   */
+  setSystemPrompt(text: string): void {
+    this.assertUsable();
+    if (text === this.live.systemPrompt) return;
+    this.live.systemPrompt = text;
+    this.live.baseHistory = this.session.chatWrapper.generateInitialChatHistory({ systemPrompt: text });
+    this.live.historyTokenBudget = this.budgetFor(text);
+    this.trimHistory();
+    // The cached tokens follow the old prompt: nothing there lines up with the new history.
+    this.trimmedSinceAligned.length = 0;
   }
 
   /** Appends a finished turn; the oldest turns are dropped to keep within the history budget. */
@@ -286,30 +383,27 @@ export class LlamaChat implements LlmStage {
     this.assertUsable();
     this.turns.push(this.storedTurn({ user, assistant: assistantSpoken, interrupted }));
     this.trimHistory();
+    if (this.trimmedSinceAligned.length > 0) {
+      // Off the next answer's critical path; a failure only costs that answer a re-evaluation.
+      this.queue.run(() => this.alignTrimmedTurns()).catch(() => undefined);
+    }
   }
 
   history(): ChatTurn[] {
     return this.turns.map(({ user, assistant, interrupted }) => ({ user, assistant, interrupted }));
   }
 
-  /** Replaces the history (e.g. with a journaled conversation), within the budget. */
+  /** Replaces the history (e.g. with a journaled conversation), within the budget. Call `warm` after. */
   restore(turns: readonly ChatTurn[]): void {
     this.assertUsable();
-    this.turns = turns.map((turn) => this.storedTurn(turn));
+    this.turns.splice(0, this.turns.length, ...turns.map((turn) => this.storedTurn(turn)));
     this.trimHistory();
+    this.trimmedSinceAligned.length = 0;
   }
 
   clear(): void {
-    this.turns = [];
-  }
-
-  /** Replaces the system prompt; the next answer evaluates the new prefix (the history is kept). */
-  setSystemPrompt(text: string): void {
-    this.assertUsable();
-    const index = this.baseHistory.findIndex((item) => item.type === 'system');
-    const item: ChatHistoryItem = { type: 'system', text };
-    if (index >= 0) this.baseHistory[index] = item;
-    else this.baseHistory.unshift(item);
+    this.turns.length = 0;
+    this.trimmedSinceAligned.length = 0;
   }
 
   /** Tokens the committed history counts against the budget. */
@@ -318,10 +412,11 @@ export class LlamaChat implements LlmStage {
   }
 
   async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.inFlight?.abort(new Error('LlamaChat disposed'));
-    await this.queue.catch(() => undefined);
+    if (this.live.disposed) return;
+    this.live.disposed = true;
+    this.live.generation?.abort(new DisposedError('LlamaChat'));
+    this.live.prefill?.abort(new DisposedError('LlamaChat'));
+    await this.queue.drained();
     this.session.dispose();
     await this.context.dispose();
     await this.model.dispose();
@@ -333,12 +428,15 @@ export class LlamaChat implements LlmStage {
     userText: string,
     signal: AbortSignal | undefined,
     onToken: ((text: string) => void) | undefined,
+    called: number,
   ): Promise<LlmResponse> {
-    const started = performance.now();
-    if (signal?.aborted) return { text: '', tokens: 0, aborted: true, reason: 'aborted', promptTokensEvaluated: 0 };
+    const queuedMs = performance.now() - called;
+    if (signal?.aborted) return { text: '', tokens: 0, aborted: true, reason: 'aborted', promptTokensEvaluated: 0, queuedMs };
+    this.assertUsable();
+    await this.alignTrimmedTurns();
 
     const controller = new AbortController();
-    this.inFlight = controller;
+    this.live.generation = controller;
     let reason: LlmStopReason | undefined;
     const onAbort = (): void => {
       reason ??= 'aborted';
@@ -368,7 +466,7 @@ export class LlamaChat implements LlmStage {
         },
         onTextChunk: (chunk) => {
           if (!chunk) return;
-          firstTokenMs ??= performance.now() - started;
+          firstTokenMs ??= performance.now() - called;
           text += chunk;
           onToken?.(chunk);
         },
@@ -383,7 +481,7 @@ export class LlamaChat implements LlmStage {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      this.inFlight = undefined;
+      this.live.generation = undefined;
     }
     const aborted = reason === 'aborted' || reason === 'timeout';
     return {
@@ -393,16 +491,55 @@ export class LlamaChat implements LlmStage {
       reason,
       firstTokenMs,
       promptTokensEvaluated: sequence.tokenMeter.diff(meterBefore).usedInputTokens,
+      queuedMs,
     };
   }
 
+  /**
+   * Erases the trimmed turns' tokens from the KV cache and shifts what follows back, so the cache
+   * again starts with system prompt + the kept history. Does nothing when the cache does not hold
+   * exactly those tokens (the next answer then re-evaluates from the first difference, as usual).
+   */
+  private async alignTrimmedTurns(): Promise<void> {
+    if (this.trimmedSinceAligned.length === 0) return;
+    const trimmed = this.trimmedSinceAligned.splice(0);
+    const withTrimmed = this.renderTokens([...trimmed, ...this.turns]);
+    const kept = this.renderTokens(this.turns);
+    const start = commonPrefixLength(withTrimmed, kept);
+    const end = start + withTrimmed.length - kept.length;
+    if (end <= start || !tokensEqual(withTrimmed.slice(end), kept.slice(start))) return;
+    const cached = this.session.sequence.contextTokens;
+    if (cached.length < end || !tokensEqual(cached.slice(0, end), withTrimmed.slice(0, end))) return;
+    await this.session.sequence.eraseContextTokenRanges([{ start, end }]);
+  }
+
+  /** The tokens node-llama-cpp evaluates for `turns` followed by a user message. */
+  private renderTokens(turns: readonly StoredTurn[]): Token[] {
+    const chatHistory: ChatHistoryItem[] = [
+      ...this.historyItems(turns),
+      { type: 'user', text: PROBE_USER_TEXT },
+      { type: 'model', response: [] },
+    ];
+    return this.session.chatWrapper.generateContextState({ chatHistory }).contextText.tokenize(this.model.tokenizer);
+  }
+
   private chatHistory(): ChatHistoryItem[] {
-    const items: ChatHistoryItem[] = structuredClone(this.baseHistory);
-    for (const turn of this.turns) {
+    return this.historyItems(this.turns);
+  }
+
+  private historyItems(turns: readonly StoredTurn[]): ChatHistoryItem[] {
+    const items: ChatHistoryItem[] = structuredClone(this.live.baseHistory);
+    for (const turn of turns) {
       items.push({ type: 'user', text: turn.user });
       items.push({ type: 'model', response: [assistantAsSeenByModel(turn)] });
     }
     return items;
+  }
+
+  private budgetFor(systemPrompt: string): number {
+    const systemTokens = this.model.tokenize(systemPrompt).length + TURN_TEMPLATE_TOKENS;
+    const fits = this.contextSize - systemTokens - this.options.maxTokens - USER_MESSAGE_RESERVE_TOKENS;
+    return Math.max(0, Math.min(this.options.historyTokenBudget, fits));
   }
 
   private storedTurn(turn: ChatTurn): StoredTurn {
@@ -415,24 +552,30 @@ export class LlamaChat implements LlmStage {
 
   private trimHistory(): void {
     let total = this.historyTokens();
-    while (this.turns.length > 0 && total > this.historyTokenBudget) {
-      total -= (this.turns.shift() as StoredTurn).tokens;
+    while (this.turns.length > 0 && total > this.live.historyTokenBudget) {
+      const dropped = this.turns.shift() as StoredTurn;
+      this.trimmedSinceAligned.push(dropped);
+      total -= dropped.tokens;
     }
   }
 
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    if (this.disposed) return Promise.reject(new Error('LlamaChat is disposed'));
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private assertUsable(): void {
-    if (this.disposed) throw new Error('LlamaChat is disposed');
+    if (this.live.disposed) throw new DisposedError('LlamaChat');
   }
 }
 
 function assistantAsSeenByModel(turn: ChatTurn): string {
   if (!turn.interrupted) return turn.assistant;
   return `${turn.assistant.trimEnd()}${INTERRUPTED_MARK}`.trimStart();
+}
+
+function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+function tokensEqual(a: readonly Token[], b: readonly Token[]): boolean {
+  return a.length === b.length && commonPrefixLength(a, b) === a.length;
 }

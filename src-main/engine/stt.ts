@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Binding, TranscribeDetailedResult, TranscribeParams, WhisperModel } from 'smart-whisper';
 import { INPUT_SAMPLE_RATE } from './config';
 import type { StageBackend } from './events';
+import { DisposedError, messageOf, SerialQueue, throwIfAborted } from './stage-kit';
 
 /**
  * Speech-to-text with whisper.cpp through smart-whisper.
@@ -11,8 +12,9 @@ import type { StageBackend } from './events';
  * Every call is greedy, without temperature fallback or timestamps, one segment, with the encoder
  * window (`audio_ctx`) sized to the utterance and `max_tokens` bounded by its length: on short
  * voice-assistant utterances that is what makes whisper fast (see the measurements in the stage's
- * report / docs/PERFORMANCE.md). Native calls are serialized; an aborted call rejects at once and
- * its result is thrown away when the native work (which cannot be interrupted) finishes.
+ * report / docs/PERFORMANCE.md). Native calls are serialized; an aborted call rejects at once with
+ * an AbortError (a queued one never runs) and the result of native work already running is thrown
+ * away when it finishes.
  */
 
 export interface WhisperSttOptions {
@@ -96,36 +98,6 @@ const NON_SPEECH = /\[[^\]]*\]|\([^)]*\)|\*[^*]*\*|[♪♫]+/g;
 
 export function cleanTranscript(text: string): string {
   return text.replace(NON_SPEECH, ' ').replace(/\s+/g, ' ').trim();
-}
-
-export function abortError(signal?: AbortSignal): Error {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  return new DOMException('transcription aborted', 'AbortError');
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-/** Resolves/rejects like `p`, or rejects with an AbortError as soon as `signal` fires. */
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -418,8 +390,8 @@ export class WhisperStt {
   private readonly sw: SmartWhisper;
   private model: WhisperModel | null;
   private readonly options: Required<Omit<WhisperSttOptions, 'initialPrompt'>> & { initialPrompt: string };
-  /** Settles when the last queued native call has finished. */
-  private nativeTail: Promise<void> = Promise.resolve();
+  /** One whisper.cpp call at a time; a caller whose signal fires walks away (a queued call is skipped). */
+  private readonly native = new SerialQueue('transcription');
 
   private constructor(sw: SmartWhisper, model: WhisperModel, info: WhisperModelInfo, options: WhisperSttOptions) {
     this.sw = sw;
@@ -444,9 +416,14 @@ export class WhisperStt {
     try {
       model = await sw.WhisperModel.load(options.modelPath, options.gpu);
     } catch (err) {
-      throw new Error(`whisper.cpp could not load ${options.modelPath}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`whisper.cpp could not load ${options.modelPath}: ${messageOf(err)}`);
     }
     return new WhisperStt(sw, model, info, options);
+  }
+
+  /** True while a native transcription runs (possibly one whose caller gave up). */
+  get busy(): boolean {
+    return this.native.busy;
   }
 
   /** One short transcription (1 s of low noise) so the first real turn is not cold. */
@@ -463,8 +440,8 @@ export class WhisperStt {
   async transcribe(audio: Float32Array, options: SttTranscribeOptions = {}): Promise<SttResult> {
     const { signal, partial = false } = options;
     if (!(audio instanceof Float32Array)) throw new TypeError('transcribe expects 16 kHz mono Float32Array audio');
-    throwIfAborted(signal);
-    if (!this.model) throw new Error('WhisperStt has been disposed');
+    throwIfAborted(signal, 'transcription');
+    if (!this.model) throw new DisposedError('WhisperStt');
     const audioMs = audio.length / SAMPLES_PER_MS;
     if (audioMs < MIN_AUDIO_MS) return { text: '', audioMs, computeMs: 0, tokens: 0 };
 
@@ -482,7 +459,7 @@ export class WhisperStt {
     let computeMs = 0;
     let tokens = 0;
     for (const w of todo) {
-      throwIfAborted(signal);
+      throwIfAborted(signal, 'transcription');
       const r = await this.transcribeWindow(w, signal, options.threads);
       computeMs += r.computeMs;
       tokens += r.tokens;
@@ -520,43 +497,17 @@ export class WhisperStt {
     };
     if (this.options.initialPrompt) params.initial_prompt = this.options.initialPrompt;
 
-    const { segments, computeMs } = await this.runNative(pcm, params, signal);
+    const { segments, computeMs } = await this.native.run(async () => {
+      const model = this.model;
+      if (!model?.handle) throw new DisposedError('WhisperStt');
+      const started = performance.now();
+      const result = await this.callBinding(model, pcm, params);
+      return { segments: result, computeMs: performance.now() - started };
+    }, signal);
     const eot = this.info.multilingual ? 50257 : 50256;
     let tokens = 0;
     for (const s of segments) for (const t of s.tokens ?? []) if (t.id < eot) tokens++;
     return { text: cleanTranscript(segments.map((s) => s.text).join('')), computeMs, tokens };
-  }
-
-  /**
-   * Queues one native call behind the previous ones. An abort rejects at once; the native call,
-   * which cannot be interrupted, still finishes before the next one starts, and its result is dropped.
-   */
-  private runNative(
-    pcm: Float32Array,
-    params: Partial<TranscribeParams<'detail', false>>,
-    signal?: AbortSignal,
-  ): Promise<{ segments: Segment[]; computeMs: number }> {
-    const previous = this.nativeTail;
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    this.nativeTail = previous.then(() => mine);
-
-    return (async () => {
-      let started = false;
-      try {
-        await raceAbort(previous, signal);
-        throwIfAborted(signal);
-        const model = this.model;
-        if (!model?.handle) throw new Error('WhisperStt has been disposed');
-        const t0 = performance.now();
-        started = true;
-        const native = this.callBinding(model, pcm, params).finally(release);
-        const segments = await raceAbort(native, signal);
-        return { segments, computeMs: performance.now() - t0 };
-      } finally {
-        if (!started) release();
-      }
-    })();
   }
 
   private callBinding(
@@ -565,7 +516,7 @@ export class WhisperStt {
     params: Partial<TranscribeParams<'detail', false>>,
   ): Promise<Segment[]> {
     const handle = model.handle;
-    if (!handle) return Promise.reject(new Error('WhisperStt has been disposed'));
+    if (!handle) return Promise.reject(new DisposedError('WhisperStt'));
     const binding: typeof Binding = this.sw.binding;
     return new Promise<Segment[]>((resolve, reject) => {
       try {
@@ -576,7 +527,7 @@ export class WhisperStt {
           (results: unknown) => {
             // On failure the native worker calls back with an Error instead of the segments.
             if (Array.isArray(results)) resolve(results as Segment[]);
-            else reject(new Error(`whisper.cpp transcription failed: ${results instanceof Error ? results.message : String(results)}`));
+            else reject(new Error(`whisper.cpp transcription failed: ${messageOf(results)}`));
           },
           () => undefined,
         );
@@ -590,7 +541,7 @@ export class WhisperStt {
     const model = this.model;
     if (!model) return;
     this.model = null;
-    await this.nativeTail.catch(() => undefined);
+    await this.native.drained();
     await model.free();
   }
 }
