@@ -224,8 +224,12 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
     }
     case 'backends':
       return { ...state, backends: event.backends };
-    case 'config_applied':
-      return { ...state, configApplied: { applied: event.applied, reloaded: event.reloaded, restartRequired: event.restartRequired } };
+    case 'config_applied': {
+      const next = { ...state, configApplied: { applied: event.applied, reloaded: event.reloaded, restartRequired: event.restartRequired } };
+      return event.restartRequired.length > 0
+        ? addNotice(next, 'info', 'config', `Some settings take effect after a restart: ${event.restartRequired.join(', ')}`)
+        : removeNotice(next, 'config');
+    }
     case 'phase':
       return { ...state, phase: event.phase, mode: event.mode, muted: event.muted };
     case 'level':
@@ -271,10 +275,6 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
     case 'answer_resumed':
       // A false interruption: the answer goes on.
       return updateTurn(state, event.turn, (t) => ({ ...t, interrupted: false }));
-    case 'config_applied':
-      return event.restartRequired.length > 0
-        ? addNotice(state, 'info', 'config', `Some settings take effect after a restart: ${event.restartRequired.join(', ')}`)
-        : removeNotice(state, 'config');
     case 'turn_done':
       return updateTurn(state, event.turn, (t) => {
         const units =
