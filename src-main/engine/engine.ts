@@ -58,6 +58,17 @@ export interface VoiceEngineOptions {
   clock?: () => number;
   /** The stages are shared with other engines (benchmark baseline, tests): dispose() leaves them loaded. */
   sharedStages?: boolean;
+  /**
+   * How an answer's token stream is cut into speakable units (default: SpeechChunker with
+   * `config.chunker`). The benchmark's peer baseline passes the peers' policy here.
+   */
+  createUnitSplitter?: () => UnitSplitter;
+}
+
+/** Token stream → speakable units (SpeechChunker is the engine's own). */
+export interface UnitSplitter {
+  push(tokenText: string): string[];
+  flush(): string[];
 }
 
 /** One assistant answer in flight: from the final transcript to the last unit played. */
@@ -513,7 +524,7 @@ export class VoiceEngine {
       }
       this.emitFor(job, { type: 'llm_request', turn: job.turn, t: this.now() });
       const sequential = this.config.turn.pipeline === 'sequential';
-      const chunker = new SpeechChunker(this.config.chunker);
+      const chunker = this.options.createUnitSplitter?.() ?? new SpeechChunker(this.config.chunker);
       let speaking: Promise<void> = Promise.resolve();
       let unitIndex = 0;
       const speak = (text: string): void => {
