@@ -116,7 +116,7 @@ export interface BenchOptions {
   overrides?: string[];
   /** Cores the thread plan was made for (default: this machine's). */
   cores?: number;
-  /** standin-real: JSONL file of real replies (`reply` field). */
+  /** JSONL file of real replies (`reply` field) the stand-ins speak (required for standin-real). */
   repliesFile?: string;
   trailingSilenceMs?: number;
   /** Let every reply play to its end before the next clip (default: stop it once it has started). */
@@ -144,13 +144,24 @@ export function loadClips(dir: string, limit?: number): BenchClip[] {
   return limit ? clips.slice(0, limit) : clips;
 }
 
+/** Model calls still running (abandoned partials and cancelled answers finish in the background). */
+let callsInFlight = 0;
+
+/** Waits until no model call of the bench's engines runs (a stage must not be disposed under one). */
+async function settleCalls(timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (callsInFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Wraps each stage to record when it is busy (for the engine-overhead figure). */
 function instrument(stages: SpeechStages, clock: () => number, calls: CallInterval[]): SpeechStages {
   const timed = async <T>(stage: CallInterval['stage'], run: () => Promise<T>): Promise<T> => {
     const start = clock();
+    callsInFlight++;
     try {
       return await run();
     } finally {
+      callsInFlight--;
       calls.push({ stage, start, end: clock() });
       if (calls.length > 200_000) calls.splice(0, 100_000);
     }
@@ -339,6 +350,8 @@ async function runPipeline(
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
   await engine.dispose();
+  // The next pipeline starts on quiet stages, as this one did.
+  await settleCalls(300_000);
   return { pipeline, turns, cpuMs: (cpu.user + cpu.system) / 1000, wallMs };
 }
 
@@ -409,7 +422,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const clips = loadClips(options.clipsDir, options.limit);
   if (clips.length === 0) throw new Error(`bench: no clips listed in ${options.clipsDir}/transcripts.tsv`);
   const config = pipelineConfig('streaming', options.config ?? {});
-  const replies = options.models === 'standin-real' && options.repliesFile ? readReplies(options.repliesFile) : undefined;
+  if (options.models === 'default' && options.repliesFile) throw new Error('bench: --replies is for stand-in models (real models write their own replies)');
+  // Stand-ins speak real replies: always for standin-real, for standin when a replies file is given.
+  const replies = options.repliesFile ? readReplies(options.repliesFile) : undefined;
   const text = replies ? new RealisticText({ replies }) : undefined;
   if (options.models === 'standin-real' && !text) throw new Error('bench: --models standin-real needs a replies file (--replies <file.jsonl>)');
   log(`bench: ${clips.length} clip(s) × ${options.runs} run(s), models ${options.models}, baselines ${options.baselines.join(', ') || 'none'}`);
