@@ -24,7 +24,7 @@ describe('bench smoke (2 clips, --models standin, real replies, both baselines)'
     const md = path.join(out, 'bench.md');
     const svg = path.join(out, 'bench.svg');
     const args = ['--clips', sharedPath('speech'), '--models', 'standin', '--limit', '2', '--replies', replies, '--baseline', 'peer,sequential', '--json', json, '--md', md, '--svg', svg];
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/bench.ts', ...args], { cwd: projectRoot(), encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/bench.ts', ...args], { cwd: projectRoot(), encoding: 'utf8', timeout: 840_000 });
     expect(r.status, r.stderr.slice(-2000) + r.stdout.slice(-2000)).toBe(0);
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchJson;
@@ -62,5 +62,5 @@ describe('bench smoke (2 clips, --models standin, real replies, both baselines)'
     }
     expect(readFileSync(md, 'utf8')).toMatch(/peer baseline/);
     expect(readFileSync(svg, 'utf8')).toContain('peer baseline');
-  });
+  }, 900_000);
 });
