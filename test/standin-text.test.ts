@@ -46,6 +46,21 @@ describe('realistic text for stand-ins', () => {
     expect(`${segment} ${tail}`).toBe('ask not what your country can do for you');
   });
 
+  it('gives each transcription the words of the stretch of the clip its audio covers (turns split at pauses)', () => {
+    const text = new RealisticText({ replies: REPLIES });
+    let heard = 0;
+    // 8 words over 4 s of speech starting 1 s into the clip.
+    text.setUtterance('ask not what your country can do for you', 16000 * 4, { heard: () => heard, speechStart: 16000 });
+    heard = 16000 * 3; // a first turn: 0.2 s of pre-roll + 2 s of speech, ending at 3 s
+    const first = text.transcript(16000 * 2.2, false);
+    heard = 16000 * 5.4; // a second turn ending after the speech: its audio covers 3 s … 5.4 s
+    const second = text.transcript(16000 * 2.4, false);
+    expect(first).toBe('ask not what your');
+    expect(second).toBe('country can do for you');
+    heard = 16000 * 7;
+    expect(text.transcript(16000, true)).toBe(''); // audio after the speech: no words
+  });
+
   it('draws one reply per user turn in a seeded order, the same after a rewind', () => {
     const a = new RealisticText({ replies: REPLIES, seed: 3 });
     const first = a.replyFor('what is the');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { speechExtent } from '../audio/speech-extent';
 import { readWavAs16kMono } from '../audio/wav';
-import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, type EngineConfig, type EngineConfigInput } from '../engine/config';
+import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, VAD_WINDOW_SAMPLES, type EngineConfig, type EngineConfigInput } from '../engine/config';
 import { VoiceEngine, type SpeechStages, type UnitSplitter } from '../engine/engine';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../engine/events';
 import type { ModelSetName } from '../engine/host/types';
@@ -289,12 +289,17 @@ async function runPipeline(
     for (const clip of clips) {
       const audio = new Float32Array(clip.samples.length + silence.length);
       audio.set(clip.samples);
-      text?.setUtterance(clip.reference, clip.lastVoicedSample - clip.firstVoicedSample);
+      let fed = 0;
+      // What the engine has heard: the frames fed, less those still queued for the VAD.
+      const heard = (): number => Math.max(0, fed - engine.inputBacklog * VAD_WINDOW_SAMPLES);
+      text?.setUtterance(clip.reference, clip.lastVoicedSample - clip.firstVoicedSample, { heard, speechStart: clip.firstVoicedSample });
       let lastVoicedAt = 0;
       const firstTurn = Math.max(0, ...traces.keys()) + 1;
       await feedAudio(engine, audio, {
         realtime: true,
+        frameSamples: VAD_WINDOW_SAMPLES,
         onFrame: (endSample, t) => {
+          fed = endSample;
           if (lastVoicedAt === 0 && endSample >= clip.lastVoicedSample) {
             lastVoicedAt = t - ((endSample - clip.lastVoicedSample) / INPUT_SAMPLE_RATE) * 1000;
           }

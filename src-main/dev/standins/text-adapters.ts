@@ -115,7 +115,9 @@ export class RealisticText {
   private lastUserText: string | undefined;
   private current: ReplyText | undefined;
   private readonly tokenized = new Map<number, ReplyText>();
-  private utterance: { words: string[]; voicedSamples: number; heardSamples: number } | undefined;
+  private utterance:
+    | { words: string[]; voicedSamples: number; heardSamples: number; position?: { heard: () => number; speechStart: number } }
+    | undefined;
 
   constructor(options: RealisticTextOptions) {
     if (options.replies.length === 0) throw new Error('RealisticText needs at least one reply');
@@ -130,9 +132,19 @@ export class RealisticText {
     this.speechWords = options.speechWords ?? [];
   }
 
-  /** The next clip's reference transcript; `voicedSamples` = the length of its speech (first to last voiced sample). */
-  setUtterance(reference: string, voicedSamples: number): void {
-    this.utterance = { words: reference.split(/\s+/).filter(Boolean), voicedSamples: Math.max(1, voicedSamples), heardSamples: 0 };
+  /**
+   * The next clip's reference transcript. `voicedSamples` = the length of its speech (first to last
+   * voiced sample). With `position` (the clip sample the engine has heard up to, and where its
+   * speech starts), each transcription gets the words of the stretch of the clip its audio covers;
+   * without it, words are dealt in the order of the calls, in proportion to their audio.
+   */
+  setUtterance(reference: string, voicedSamples: number, position?: { heard: () => number; speechStart: number }): void {
+    this.utterance = {
+      words: reference.split(/\s+/).filter(Boolean),
+      voicedSamples: Math.max(1, voicedSamples),
+      heardSamples: 0,
+      position,
+    };
   }
 
   /** Start the reply order again (each pipeline pass speaks the same replies). */
@@ -151,7 +163,13 @@ export class RealisticText {
   transcript(samples: number, partial: boolean): string {
     const u = this.utterance;
     if (!u) return this.speechStream(samples, partial);
-    const wordsAt = (heard: number): number => (heard >= u.voicedSamples ? u.words.length : Math.floor((u.words.length * heard) / u.voicedSamples));
+    const wordsAt = (voiced: number): number =>
+      voiced >= u.voicedSamples ? u.words.length : Math.max(0, Math.floor((u.words.length * voiced) / u.voicedSamples));
+    if (u.position) {
+      // The audio ends where the engine has heard up to; the speech in it is [end - samples, end).
+      const end = u.position.heard() - u.position.speechStart;
+      return u.words.slice(wordsAt(end - samples), wordsAt(end)).join(' ');
+    }
     const from = wordsAt(u.heardSamples);
     const to = wordsAt(u.heardSamples + samples);
     if (!partial) u.heardSamples += samples;
