@@ -71,6 +71,13 @@ describe('realistic text for stand-ins', () => {
     expect(a.replyFor('anything').text).toBe(first.text);
     const b = new RealisticText({ replies: REPLIES, seed: 3 });
     expect(b.replyFor('x').text).toBe(first.text);
+    // Benchmark: one reply per clip, whatever turns its speech splits into.
+    const c = new RealisticText({ replies: REPLIES, seed: 3 });
+    c.setUtterance('ask not what your country can do', 16000);
+    expect(c.replyFor('ask not').text).toBe(first.text);
+    expect(c.replyFor('can do').text).toBe(first.text);
+    c.setUtterance('the next clip', 16000);
+    expect(c.replyFor('the next clip').text).toBe(second.text);
   });
 
   it('makes a real LLM stage speak the real reply token by token and stop at its end', async () => {

@@ -114,6 +114,8 @@ export class RealisticText {
   private speechCursor = 0;
   private lastUserText: string | undefined;
   private current: ReplyText | undefined;
+  /** The benchmark set a clip: its reply stands for every turn of the clip. */
+  private clipReply = false;
   private readonly tokenized = new Map<number, ReplyText>();
   private utterance:
     | { words: string[]; voicedSamples: number; heardSamples: number; position?: { heard: () => number; speechStart: number } }
@@ -139,6 +141,9 @@ export class RealisticText {
    * without it, words are dealt in the order of the calls, in proportion to their audio.
    */
   setUtterance(reference: string, voicedSamples: number, position?: { heard: () => number; speechStart: number }): void {
+    // One reply per clip: however its speech splits into turns, every pipeline answers it with the same reply.
+    this.current = this.drawReply();
+    this.clipReply = true;
     this.utterance = {
       words: reference.split(/\s+/).filter(Boolean),
       voicedSamples: Math.max(1, voicedSamples),
@@ -152,6 +157,7 @@ export class RealisticText {
     this.cursor = 0;
     this.lastUserText = undefined;
     this.current = undefined;
+    this.clipReply = false;
   }
 
   /**
@@ -176,12 +182,20 @@ export class RealisticText {
     return u.words.slice(from, to).join(' ');
   }
 
-  /** The reply for a user turn: a new one unless `userText` continues the previous call's turn. */
+  /**
+   * The reply for a user turn: the current clip's (benchmark), else a new one unless `userText`
+   * continues the previous call's turn.
+   */
   replyFor(userText: string): ReplyText {
     const continues =
       this.current !== undefined && this.lastUserText !== undefined && userText.startsWith(this.lastUserText);
     this.lastUserText = userText;
-    if (continues && this.current) return this.current;
+    if ((continues || this.clipReply) && this.current) return this.current;
+    this.current = this.drawReply();
+    return this.current;
+  }
+
+  private drawReply(): ReplyText {
     const index = this.order[this.cursor++ % this.order.length] as number;
     let reply = this.tokenized.get(index);
     if (!reply) {
@@ -189,7 +203,6 @@ export class RealisticText {
       reply = { text, pieces: qwenTokenPieces(text) };
       this.tokenized.set(index, reply);
     }
-    this.current = reply;
     return reply;
   }
 
