@@ -7,12 +7,26 @@ interface Quantiles {
   p99?: number | null;
 }
 
+interface PipelineJson {
+  voice_to_voice_ms: Required<Quantiles>;
+  stages_ms: Record<string, Quantiles>;
+}
+
+/** One turn as the JSON report writes it. */
+export type TurnJson = Omit<TurnResult, 'firstUnit' | 'firstUnitAudioMs' | 'replyText'> & {
+  first_unit: string | null;
+  first_unit_audio_ms: number | null;
+  reply_text: string;
+};
+
 export interface BenchJson {
   clips: number;
   runs: number;
   models: string;
   machine: BenchRun['machine'];
   backends: BenchRun['backends'] | null;
+  config: BenchRun['config'];
+  replies: BenchRun['replies'] | null;
   voice_to_voice_ms: Required<Quantiles>;
   stages_ms: Record<string, Quantiles>;
   overhead_ms: Quantiles;
@@ -20,9 +34,17 @@ export interface BenchJson {
   wall_ms: number;
   peak_rss_mb: number;
   standin_rates: BenchRun['rates'];
-  baseline: { voice_to_voice_ms: Required<Quantiles>; stages_ms: Record<string, Quantiles> } | null;
+  /** `--baseline peer`: the pipeline the best open local assistants ship, same run. */
+  peer_baseline: PipelineJson | null;
+  speedup_vs_peer_p50: number | null;
+  speedup_vs_peer_p95: number | null;
+  /** `--baseline sequential` (the seeds' "before"). */
+  baseline: PipelineJson | null;
   speedup_p50: number | null;
-  turns: TurnResult[];
+  first_unit_distribution: BenchRun['firstUnits'] | null;
+  /** Hit rate of the engine's TTS unit cache, when the engine has one ("n/a" otherwise). */
+  tts_cache_hit_rate: number | 'n/a';
+  turns: TurnJson[];
 }
 
 const q = (values: number[], p: number): number | null => {
@@ -46,9 +68,20 @@ function stages(run: PipelineRun): Record<string, Quantiles> {
   );
 }
 
+const pipelineJson = (run: PipelineRun | undefined): PipelineJson | null =>
+  run ? { voice_to_voice_ms: voiceToVoice(run), stages_ms: stages(run) } : null;
+
+const ratio = (theirs: number | null | undefined, ours: number | null): number | null =>
+  theirs && ours ? Math.round((theirs / ours) * 100) / 100 : null;
+
+function turnJson({ firstUnit, firstUnitAudioMs, replyText, ...rest }: TurnResult): TurnJson {
+  return { ...rest, first_unit: firstUnit ?? null, first_unit_audio_ms: firstUnitAudioMs ?? null, reply_text: replyText };
+}
+
 export function toJson(run: BenchRun): BenchJson {
   const ours = voiceToVoice(run.ours);
-  const baseline = run.baseline ? { voice_to_voice_ms: voiceToVoice(run.baseline), stages_ms: stages(run.baseline) } : null;
+  const peer = pipelineJson(run.baselines.peer);
+  const baseline = pipelineJson(run.baselines.sequential);
   const overhead = defined(run.ours.turns.map((t) => t.overheadMs));
   return {
     clips: run.clips,
@@ -56,6 +89,8 @@ export function toJson(run: BenchRun): BenchJson {
     models: run.models,
     machine: run.machine,
     backends: run.backends ?? null,
+    config: run.config,
+    replies: run.replies ?? null,
     voice_to_voice_ms: ours,
     stages_ms: stages(run.ours),
     overhead_ms: { p50: q(overhead, 50), p95: q(overhead, 95) },
@@ -63,36 +98,68 @@ export function toJson(run: BenchRun): BenchJson {
     wall_ms: Math.round(run.ours.wallMs),
     peak_rss_mb: run.peakRssMb,
     standin_rates: run.rates,
+    peer_baseline: peer,
+    speedup_vs_peer_p50: ratio(peer?.voice_to_voice_ms.p50, ours.p50),
+    speedup_vs_peer_p95: ratio(peer?.voice_to_voice_ms.p95, ours.p95),
     baseline,
-    speedup_p50:
-      baseline?.voice_to_voice_ms.p50 && ours.p50 ? Math.round((baseline.voice_to_voice_ms.p50 / ours.p50) * 100) / 100 : null,
-    turns: [...run.ours.turns, ...(run.baseline?.turns ?? [])],
+    speedup_p50: ratio(baseline?.voice_to_voice_ms.p50, ours.p50),
+    first_unit_distribution: run.firstUnits ?? null,
+    tts_cache_hit_rate: 'n/a',
+    turns: [run.ours, run.baselines.peer, run.baselines.sequential].flatMap((p) => p?.turns ?? []).map(turnJson),
   };
 }
 
 const cell = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${v}`);
+const text = (s: string | null | undefined, max = 60): string => (s ?? '—').slice(0, max).replaceAll('|', '/').replaceAll('\n', ' ');
 
 export function toMarkdown(json: BenchJson): string {
+  const r = json.standin_rates;
   const lines = [
     `# Benchmark: ${json.clips} clips × ${json.runs} run(s), models \`${json.models}\``,
     '',
-    `Machine: ${json.machine.cores} cores, ${json.machine.cpu}. Peak RSS ${json.peak_rss_mb} MB, CPU ${json.cpu_ms} ms over ${json.wall_ms} ms wall.`,
-    `Stand-in rates: TTS real-time factor ${cell(json.standin_rates.ttsRealTimeFactor)}, STT real-time factor ${cell(json.standin_rates.sttRealTimeFactor)}, LLM ${cell(json.standin_rates.llmTokensPerSecond)} tokens/s.`,
+    `Machine: ${json.machine.cores} cores, ${json.machine.cpu}. Peak RSS ${json.peak_rss_mb} MB, CPU ${json.cpu_ms} ms over ${json.wall_ms} ms wall (streaming pass).`,
+    `Models: STT ${json.config.models.stt}; LLM ${json.config.models.llm}; TTS ${json.config.models.tts}.`,
+    `Threads: STT ${json.config.threads.stt}, LLM ${json.config.threads.llm}, TTS ${json.config.threads.tts}. End-of-turn silence ${json.config.engine.vad.endOfTurnSilenceMs} ms.`,
+    `Overrides of the app's configuration: ${json.config.overrides.length ? json.config.overrides.join('; ') : 'none'}.`,
+    json.replies ? `Replies: ${json.replies.count} real replies from \`${json.replies.file}\`, one per turn in a seeded order.` : 'Replies: the model\'s own text.',
+    `Stand-in rates: TTS real-time factor ${cell(r.ttsRealTimeFactor)}, STT real-time factor ${cell(r.sttRealTimeFactor)}, ` +
+      `LLM ${cell(r.llmTokensPerSecond)} tokens/s decode, ${cell(r.llmPrefillTokensPerSecond)} tokens/s prefill (${cell(r.llmPrefillTokens)} prompt tokens).`,
     '',
     '| metric (ms) | p50 | p95 | p99 |',
     '|---|---|---|---|',
-    `| voice-to-voice (streaming) | ${cell(json.voice_to_voice_ms.p50)} | ${cell(json.voice_to_voice_ms.p95)} | ${cell(json.voice_to_voice_ms.p99)} |`,
+    `| **voice-to-voice (ours, streaming)** | **${cell(json.voice_to_voice_ms.p50)}** | **${cell(json.voice_to_voice_ms.p95)}** | ${cell(json.voice_to_voice_ms.p99)} |`,
   ];
+  if (json.peer_baseline) {
+    const b = json.peer_baseline.voice_to_voice_ms;
+    lines.push(`| voice-to-voice (peer baseline, same run) | ${cell(b.p50)} | ${cell(b.p95)} | ${cell(b.p99)} |`);
+  }
   if (json.baseline) {
     const b = json.baseline.voice_to_voice_ms;
-    lines.push(`| voice-to-voice (sequential baseline) | ${cell(b.p50)} | ${cell(b.p95)} | ${cell(b.p99)} |`);
+    lines.push(`| voice-to-voice (sequential baseline, same run) | ${cell(b.p50)} | ${cell(b.p95)} | ${cell(b.p99)} |`);
   }
-  lines.push(`| engine overhead | ${cell(json.overhead_ms.p50)} | ${cell(json.overhead_ms.p95)} | |`);
-  for (const [name, v] of Object.entries(json.stages_ms)) lines.push(`| ${name.replaceAll('_', ' ')} | ${cell(v.p50)} | ${cell(v.p95)} | |`);
-  if (json.speedup_p50 !== null) lines.push('', `Speed-up over the sequential baseline at p50: **${json.speedup_p50}×**.`);
-  lines.push('', '| clip | pipeline | v2v | overhead | turns | transcript |', '|---|---|---|---|---|---|');
+  lines.push(`| engine overhead (ours) | ${cell(json.overhead_ms.p50)} | ${cell(json.overhead_ms.p95)} | |`);
+  lines.push('', '| stage (ms, p50 / p95) | ours | peer |', '|---|---|---|');
+  for (const [name, v] of Object.entries(json.stages_ms)) {
+    const p = json.peer_baseline?.stages_ms[name];
+    lines.push(`| ${name.replaceAll('_', ' ')} | ${cell(v.p50)} / ${cell(v.p95)} | ${p ? `${cell(p.p50)} / ${cell(p.p95)}` : '—'} |`);
+  }
+  lines.push('');
+  if (json.speedup_vs_peer_p50 !== null) lines.push(`Speed-up over the peer baseline: **${json.speedup_vs_peer_p50}× at p50, ${cell(json.speedup_vs_peer_p95)}× at p95**.`);
+  if (json.speedup_p50 !== null) lines.push(`Speed-up over the sequential baseline at p50: ${json.speedup_p50}×.`);
+  const d = json.first_unit_distribution;
+  if (d) {
+    lines.push(
+      '',
+      `First-unit audio length over all ${d.ours.replies} replies (estimated at Kokoro's speaking rate, ms p10 / p50 / p90): ` +
+        `ours ${d.ours.audio_ms.p10} / ${d.ours.audio_ms.p50} / ${d.ours.audio_ms.p90}; peer ${d.peer.audio_ms.p10} / ${d.peer.audio_ms.p50} / ${d.peer.audio_ms.p90}.`,
+    );
+  }
+  lines.push(`TTS cache hit rate: ${json.tts_cache_hit_rate}.`);
+  lines.push('', '| clip | pipeline | v2v | overhead | first unit | its audio (ms) | transcript |', '|---|---|---|---|---|---|---|');
   for (const t of json.turns) {
-    lines.push(`| ${t.clip} | ${t.pipeline} | ${cell(t.voiceToVoiceMs)} | ${cell(t.overheadMs)} | ${t.turnsInClip} | ${t.transcript.slice(0, 60).replaceAll('|', '/')} |`);
+    lines.push(
+      `| ${t.clip} | ${t.pipeline} | ${cell(t.voiceToVoiceMs)} | ${cell(t.overheadMs)} | ${text(t.first_unit, 50)} | ${cell(t.first_unit_audio_ms)} | ${text(t.transcript, 50)} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -113,10 +180,12 @@ export function toSvg(json: BenchJson): string {
   const stageEntries = Object.entries(json.stages_ms);
   const v2v = json.turns.filter((t) => t.pipeline === 'streaming' && t.voiceToVoiceMs !== undefined).map((t) => t.voiceToVoiceMs as number);
   const base = json.turns.filter((t) => t.pipeline === 'sequential' && t.voiceToVoiceMs !== undefined).map((t) => t.voiceToVoiceMs as number);
+  const peer = json.turns.filter((t) => t.pipeline === 'peer' && t.voiceToVoiceMs !== undefined).map((t) => t.voiceToVoiceMs as number);
+  const peerP50 = json.peer_baseline?.voice_to_voice_ms.p50 ?? null;
   // The waterfall gets its own scale (the baseline's seconds would flatten it); the distribution
   // shows both pipelines on one axis.
-  const waterfallMs = Math.max(1000, json.voice_to_voice_ms.p95 ?? 0, ...Object.values(json.stages_ms).map((q) => q.p50 ?? 0));
-  const maxMs = Math.max(1000, ...v2v, ...base, json.voice_to_voice_ms.p95 ?? 0);
+  const waterfallMs = Math.max(1000, json.voice_to_voice_ms.p95 ?? 0, peerP50 ?? 0, ...Object.values(json.stages_ms).map((q) => q.p50 ?? 0));
+  const maxMs = Math.max(1000, ...v2v, ...peer, ...base, json.voice_to_voice_ms.p95 ?? 0);
   const span = width - left - 80;
   let scaleMs = waterfallMs;
   const x = (ms: number): number => left + (Math.max(0, ms) / scaleMs) * span;
@@ -152,6 +221,12 @@ export function toSvg(json: BenchJson): string {
   parts.push(`<rect x="${left}" y="${y + 4}" width="${Math.max(1, x(json.voice_to_voice_ms.p50 ?? 0) - left).toFixed(1)}" height="${rowH - 8}" rx="3" fill="#16a34a"/>`);
   parts.push(`<text x="${(x(json.voice_to_voice_ms.p50 ?? 0) + 6).toFixed(1)}" y="${y + 17}" font-size="11">${cell(json.voice_to_voice_ms.p50)} ms</text>`);
   y += rowH;
+  if (peerP50 !== null) {
+    parts.push(`<text x="16" y="${y + 17}" font-size="12" font-weight="600">peer baseline p50</text>`);
+    parts.push(`<rect x="${left}" y="${y + 4}" width="${Math.max(1, x(peerP50) - left).toFixed(1)}" height="${rowH - 8}" rx="3" fill="#d97706"/>`);
+    parts.push(`<text x="${(x(peerP50) + 6).toFixed(1)}" y="${y + 17}" font-size="11">${peerP50} ms</text>`);
+    y += rowH;
+  }
   ticks(y);
   y += 48;
   scaleMs = maxMs;
@@ -164,6 +239,7 @@ export function toSvg(json: BenchJson): string {
     y += rowH;
   };
   dots(v2v, 'streaming (ours)', '#16a34a');
+  if (peer.length) dots(peer, 'peer baseline', '#d97706');
   if (base.length) dots(base, 'sequential baseline', '#dc2626');
   ticks(y);
   y += 30;

@@ -2,19 +2,26 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { speechExtent } from '../audio/speech-extent';
 import { readWavAs16kMono } from '../audio/wav';
-import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, type EngineConfigInput } from '../engine/config';
-import { VoiceEngine, type SpeechStages } from '../engine/engine';
+import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, VAD_WINDOW_SAMPLES, type EngineConfig, type EngineConfigInput } from '../engine/config';
+import { VoiceEngine, type SpeechStages, type UnitSplitter } from '../engine/engine';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../engine/events';
 import type { ModelSetName } from '../engine/host/types';
 import { loadStages, resolveModelPaths } from '../cli/model-sets';
+import type { ModelPaths } from '../engine/runtime';
+import { resolveThreads, type ThreadPlan } from '../engine/threads';
 import { feedAudio, waitIdle } from '../cli/feeder';
+import { cpuDefaultStandins } from '../dev/standins/index';
+import { RealisticText, readReplies, withRealisticText } from '../dev/standins/text-adapters';
+import { firstUnitDistribution, type FirstUnitStats } from './first-units';
+import { PeerSplitter } from './peer-splitter';
 
 export interface BenchClip {
   file: string;
   name: string;
   reference: string;
   samples: Float32Array;
-  /** Last voiced sample, measured from the audio (energy, src-main/audio/speech-extent.ts), not from the VAD. */
+  /** First and last voiced samples, measured from the audio (energy, src-main/audio/speech-extent.ts), not from the VAD. */
+  firstVoicedSample: number;
   lastVoicedSample: number;
 }
 
@@ -24,13 +31,22 @@ export interface CallInterval {
   end: number;
 }
 
+/** Ours, and the two baselines that run through the same engine on the same loaded models. */
+export type PipelineName = 'streaming' | 'peer' | 'sequential';
+export type BaselineName = Exclude<PipelineName, 'streaming'>;
+
 export interface TurnResult {
   clip: string;
   run: number;
-  pipeline: 'streaming' | 'sequential';
+  pipeline: PipelineName;
   reference: string;
   transcript: string;
+  /** The whole answer text as the LLM wrote it (up to where the bench stopped it). */
   reply: string;
+  /** The first speakable unit's text, its audio length, and the text of every unit whose audio was produced. */
+  firstUnit: string | undefined;
+  firstUnitAudioMs: number | undefined;
+  replyText: string;
   /** Engine time of the clip's last voiced sample. */
   lastVoicedAt: number;
   firstAudioAt: number | undefined;
@@ -43,7 +59,7 @@ export interface TurnResult {
 }
 
 export interface PipelineRun {
-  pipeline: 'streaming' | 'sequential';
+  pipeline: PipelineName;
   turns: TurnResult[];
   cpuMs: number;
   wallMs: number;
@@ -53,7 +69,24 @@ export interface StageRates {
   /** TTS compute time / audio produced (the Kokoro stand-in's real-time factor when standin-real). */
   ttsRealTimeFactor: number | undefined;
   sttRealTimeFactor: number | undefined;
+  /** Decode speed of the LLM (tokens generated per second after the first). */
   llmTokensPerSecond: number | undefined;
+  /** Prompt evaluation speed of the LLM on a fresh context (prompt tokens per second to the first token). */
+  llmPrefillTokensPerSecond: number | undefined;
+  llmPrefillTokens: number | undefined;
+}
+
+/** What the bench ran: the effective engine config and where each part of it came from. */
+export interface BenchConfigReport {
+  /** The engine config every pipeline ran with (before each pipeline's own policy switches). */
+  engine: EngineConfig;
+  threads: ThreadPlan;
+  /** What each model is: the manifest id whose shapes a stand-in has, or a file. */
+  models: { stt: string; llm: string; tts: string; files: ModelPaths };
+  /** Differences from the app's configuration for this machine, each with why. */
+  overrides: string[];
+  /** Policy switches of each baseline (the only differences between pipelines). */
+  pipelines: Record<PipelineName, string>;
 }
 
 export interface BenchRun {
@@ -62,19 +95,30 @@ export interface BenchRun {
   runs: number;
   backends: Record<StageName, StageBackend> | undefined;
   ours: PipelineRun;
-  baseline: PipelineRun | undefined;
+  baselines: Partial<Record<BaselineName, PipelineRun>>;
   peakRssMb: number;
   rates: StageRates;
   machine: { cores: number; cpu: string };
+  config: BenchConfigReport;
+  replies: { file: string; count: number } | undefined;
+  /** First-unit lengths over the whole replies file, ours and the peers' policy (issue 12). */
+  firstUnits: { ours: FirstUnitStats; peer: FirstUnitStats } | undefined;
 }
 
 export interface BenchOptions {
   clipsDir: string;
   models: ModelSetName;
-  baseline: boolean;
+  baselines: BaselineName[];
   runs: number;
   limit?: number;
+  /** The effective engine config (the app's for this machine, with the CLI's overrides applied). */
   config?: EngineConfigInput;
+  /** Where `config` differs from the app's configuration, for the report. */
+  overrides?: string[];
+  /** Cores the thread plan was made for (default: this machine's). */
+  cores?: number;
+  /** JSONL file of real replies (`reply` field) the stand-ins speak (required for standin-real). */
+  repliesFile?: string;
   trailingSilenceMs?: number;
   /** Let every reply play to its end before the next clip (default: stop it once it has started). */
   fullReplies?: boolean;
@@ -94,19 +138,31 @@ export function loadClips(dir: string, limit?: number): BenchClip[] {
   const clips = rows.map((row) => {
     const [file = '', reference = ''] = row.split('\t');
     const audio = readWavAs16kMono(path.join(dir, file));
-    const endMs = speechExtent(file, audio.samples).endMs;
-    return { file: path.join(dir, file), name: file, reference, samples: audio.samples, lastVoicedSample: Math.min(audio.samples.length, Math.round((endMs / 1000) * INPUT_SAMPLE_RATE)) };
+    const { startMs, endMs } = speechExtent(file, audio.samples);
+    const sample = (ms: number): number => Math.min(audio.samples.length, Math.round((ms / 1000) * INPUT_SAMPLE_RATE));
+    return { file: path.join(dir, file), name: file, reference, samples: audio.samples, firstVoicedSample: sample(startMs), lastVoicedSample: sample(endMs) };
   });
   return limit ? clips.slice(0, limit) : clips;
+}
+
+/** Model calls still running (abandoned partials and cancelled answers finish in the background). */
+let callsInFlight = 0;
+
+/** Waits until no model call of the bench's engines runs (a stage must not be disposed under one). */
+async function settleCalls(timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (callsInFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Wraps each stage to record when it is busy (for the engine-overhead figure). */
 function instrument(stages: SpeechStages, clock: () => number, calls: CallInterval[]): SpeechStages {
   const timed = async <T>(stage: CallInterval['stage'], run: () => Promise<T>): Promise<T> => {
     const start = clock();
+    callsInFlight++;
     try {
       return await run();
     } finally {
+      callsInFlight--;
       calls.push({ stage, start, end: clock() });
       if (calls.length > 200_000) calls.splice(0, 100_000);
     }
@@ -154,36 +210,69 @@ export function criticalPathOverhead(
 }
 
 /**
- * A spoken answer is one to three sentences (the system prompt asks for that); stand-in LLMs never
- * stop on their own, so replies are capped at that length to keep each turn realistic.
+ * Replies are capped at this many tokens: every pipeline stops a reply once its first audio
+ * exists (a user who heard it start), so the cap matters only for `--full-replies` and for the
+ * sequential baseline, which synthesizes the whole reply in one call.
  */
 export const BENCH_REPLY_TOKENS = 60;
 
-async function runPipeline(
-  pipeline: 'streaming' | 'sequential',
-  stages: SpeechStages,
-  clips: BenchClip[],
-  options: BenchOptions,
-): Promise<PipelineRun> {
-  const base = options.config ?? {};
+/** What each pipeline changes in the engine config and unit policy; nothing else differs. */
+export const PIPELINE_POLICIES: Record<PipelineName, string> = {
+  streaming: "the engine's own: speculative start at a short pause, partial transcripts, transcript reuse, its chunker",
+  peer:
+    'the best open local assistants: turn ends at the same silence, STT of the whole utterance, LLM streamed, ' +
+    'first unit at the first clause boundary (, ; : . ! ?) once ≥ 10 characters, later units by sentence; ' +
+    'no speculative start, no partial transcripts, no transcript reuse, no TTS cache',
+  sequential: 'naive: full transcript, full reply, the whole reply synthesized in one call, then audio',
+};
+
+function pipelineConfig(pipeline: PipelineName, base: EngineConfigInput): EngineConfig {
   const config = resolveConfig({
     ...base,
     llm: { maxTokens: BENCH_REPLY_TOKENS, ...base.llm },
-    turn: { ...base.turn, pipeline, mode: 'always-listening' },
+    turn: { ...base.turn, pipeline: pipeline === 'sequential' ? 'sequential' : 'streaming', mode: 'always-listening' },
   });
-  const engine = new VoiceEngine({ config, sharedStages: true });
+  if (pipeline !== 'peer') return config;
+  return resolveConfig({
+    ...config,
+    turn: { ...config.turn, speculative: false },
+    stt: { ...config.stt, partialIntervalMs: 0 },
+  });
+}
+
+async function runPipeline(
+  pipeline: PipelineName,
+  stages: SpeechStages,
+  clips: BenchClip[],
+  options: BenchOptions,
+  text: RealisticText | undefined,
+): Promise<PipelineRun> {
+  const config = pipelineConfig(pipeline, options.config ?? {});
+  const createUnitSplitter = pipeline === 'peer' ? (): UnitSplitter => new PeerSplitter() : undefined;
+  const engine = new VoiceEngine({ config, sharedStages: true, createUnitSplitter });
   const calls: CallInterval[] = [];
   const clock = (): number => engine.now();
   await stages.llm.clear();
+  text?.rewindReplies();
   await engine.load(async () => instrument(stages, clock, calls));
 
   const traces = new Map<number, TurnTrace>();
   const pauses = new Map<number, number>();
   const audioAt: Array<{ turn: number; t: number }> = [];
+  /** Per turn: each unit's text and, once synthesized, its audio length. */
+  const units = new Map<number, Map<number, { text: string; samples?: number }>>();
+  const unitsOf = (turn: number): Map<number, { text: string; samples?: number }> => {
+    let map = units.get(turn);
+    if (!map) units.set(turn, (map = new Map()));
+    return map;
+  };
   engine.on((event: EngineEvent) => {
     if (event.type === 'trace') traces.set(event.trace.turn, event.trace);
     if (event.type === 'speech_pause') pauses.set(event.turn, event.t);
+    if (event.type === 'unit_ready') unitsOf(event.turn).set(event.unit, { text: event.text });
     if (event.type === 'audio') {
+      const unit = unitsOf(event.turn).get(event.unit);
+      if (unit) unit.samples = event.samples.length;
       if (!audioAt.some((a) => a.turn === event.turn)) {
         audioAt.push({ turn: event.turn, t: event.t });
         engine.handle({ type: 'playback_started', turn: event.turn });
@@ -201,11 +290,17 @@ async function runPipeline(
     for (const clip of clips) {
       const audio = new Float32Array(clip.samples.length + silence.length);
       audio.set(clip.samples);
+      let fed = 0;
+      // What the engine has heard: the frames fed, less those still queued for the VAD.
+      const heard = (): number => Math.max(0, fed - engine.inputBacklog * VAD_WINDOW_SAMPLES);
+      text?.setUtterance(clip.reference, clip.lastVoicedSample - clip.firstVoicedSample, { heard, speechStart: clip.firstVoicedSample });
       let lastVoicedAt = 0;
       const firstTurn = Math.max(0, ...traces.keys()) + 1;
       await feedAudio(engine, audio, {
         realtime: true,
+        frameSamples: VAD_WINDOW_SAMPLES,
         onFrame: (endSample, t) => {
+          fed = endSample;
           if (lastVoicedAt === 0 && endSample >= clip.lastVoicedSample) {
             lastVoicedAt = t - ((endSample - clip.lastVoicedSample) / INPUT_SAMPLE_RATE) * 1000;
           }
@@ -226,6 +321,8 @@ async function runPipeline(
       const firstAudioAt = reply?.t;
       const marks = trace?.marks ?? {};
       const overhead = criticalPathOverhead(calls, marks, pauses.get(trace?.turn ?? -1), firstAudioAt);
+      const replyUnits = [...(units.get(trace?.turn ?? -1)?.entries() ?? [])].sort((a, b) => a[0] - b[0]).map(([, u]) => u);
+      const first = replyUnits[0];
       const result: TurnResult = {
         clip: clip.name,
         run,
@@ -233,6 +330,9 @@ async function runPipeline(
         reference: clip.reference,
         transcript: trace?.user ?? '',
         reply: trace?.assistant ?? '',
+        firstUnit: first?.text,
+        firstUnitAudioMs: first?.samples === undefined ? undefined : round((first.samples / OUTPUT_SAMPLE_RATE) * 1000),
+        replyText: replyUnits.filter((u) => u.samples !== undefined).map((u) => u.text).join(' '),
         lastVoicedAt: round(lastVoicedAt),
         firstAudioAt,
         voiceToVoiceMs: firstAudioAt === undefined ? undefined : round(firstAudioAt - lastVoicedAt),
@@ -249,16 +349,33 @@ async function runPipeline(
       };
       turns.push(result);
       options.log?.(
-        `  ${pipeline.padEnd(10)} ${clip.name.padEnd(44)} v2v ${fmt(result.voiceToVoiceMs).padStart(7)}  overhead ${fmt(result.overheadMs).padStart(6)}  turns ${result.turnsInClip}`,
+        `  ${pipeline.padEnd(10)} ${clip.name.padEnd(44)} v2v ${fmt(result.voiceToVoiceMs).padStart(7)}  overhead ${fmt(result.overheadMs).padStart(6)}  turns ${result.turnsInClip}  first unit "${(result.firstUnit ?? '').slice(0, 40)}"`,
       );
     }
   }
   const cpu = process.cpuUsage(cpuStart);
   const wallMs = performance.now() - wallStart;
+  await engine.dispose();
+  // The next pipeline starts on quiet stages, as this one did.
+  await settleCalls(300_000);
   return { pipeline, turns, cpuMs: (cpu.user + cpu.system) / 1000, wallMs };
 }
 
-/** Measures stage throughput outside the conversation (same stages, same threads). */
+/** What node-llama-cpp's stage reports beyond the LlmStage contract (absent for other stages). */
+interface LlmCallDetails {
+  tokens: number;
+  promptTokensEvaluated?: number;
+  firstTokenMs?: number;
+}
+
+/** A long user turn of real English (≈ 120 Qwen tokens) for the prefill rate. */
+const PREFILL_TEXT =
+  'I am planning a week-long trip to the mountains in early spring with two friends who have never hiked before, ' +
+  'and I would like some advice on what kind of trails to choose, how much water and food we should carry each day, ' +
+  'what clothes and shoes make sense when the weather changes quickly, how to keep warm at night in a small tent, ' +
+  'and what we should do if one of us twists an ankle far away from the nearest road or loses the path in fog.';
+
+/** Measures stage throughput outside the conversation (same raw stages, same threads). */
 async function measureRates(stages: SpeechStages, sample: Float32Array): Promise<StageRates> {
   const text = 'The quick brown fox jumps over the lazy dog, and then it runs far away into the quiet forest.';
   let t0 = performance.now();
@@ -268,48 +385,75 @@ async function measureRates(stages: SpeechStages, sample: Float32Array): Promise
   t0 = performance.now();
   await stages.stt.transcribe(sample, {});
   const sttMs = performance.now() - t0;
+
   await stages.llm.clear();
-  let tokens = 0;
   let firstAt: number | undefined;
   t0 = performance.now();
-  await stages.llm.respond('Tell me a short story about a cat.', {
+  const result = (await stages.llm.respond(PREFILL_TEXT, {
     onToken: () => {
-      tokens++;
       firstAt ??= performance.now();
     },
-  });
-  const decodeMs = performance.now() - (firstAt ?? t0);
+  })) as LlmCallDetails;
+  const end = performance.now();
   await stages.llm.clear();
+  const prefillMs = (firstAt ?? end) - t0;
+  const decodeMs = end - (firstAt ?? t0);
+  const prompt = result.promptTokensEvaluated;
   return {
     ttsRealTimeFactor: ttsAudioMs > 0 ? round3(ttsMs / ttsAudioMs) : undefined,
     sttRealTimeFactor: round3(sttMs / ((sample.length / INPUT_SAMPLE_RATE) * 1000)),
-    llmTokensPerSecond: tokens > 1 && decodeMs > 0 ? Math.round(((tokens - 1) / decodeMs) * 1000 * 10) / 10 : undefined,
+    llmTokensPerSecond: result.tokens > 1 && decodeMs > 0 ? round((result.tokens - 1) / (decodeMs / 1000)) : undefined,
+    llmPrefillTokensPerSecond: prompt && prefillMs > 0 ? round(prompt / (prefillMs / 1000)) : undefined,
+    llmPrefillTokens: prompt,
   };
+}
+
+async function describeModels(models: ModelSetName, files: ModelPaths, explicit: EngineConfig['models']): Promise<BenchConfigReport['models']> {
+  const describe: Record<'stt' | 'llm' | 'tts', string> = { stt: files.stt, llm: files.llm, tts: files.tts };
+  if (models === 'standin-real') {
+    for (const standin of cpuDefaultStandins()) describe[standin.role] = `${standin.id}: ${standin.shapes}`;
+  } else if (models === 'standin') {
+    Object.assign(describe, {
+      stt: 'whisper tiny.en shapes (stand-in)',
+      llm: 'stories260K (a real tiny llama, not a chat model)',
+      tts: 'Kokoro-format ONNX, light (nearly free)',
+    });
+  }
+  for (const role of ['stt', 'llm', 'tts'] as const) if (explicit[role]) describe[role] = `file ${explicit[role]} (--${role}-model)`;
+  return { ...describe, files };
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const log = options.log ?? (() => undefined);
   const clips = loadClips(options.clipsDir, options.limit);
   if (clips.length === 0) throw new Error(`bench: no clips listed in ${options.clipsDir}/transcripts.tsv`);
-  const config = resolveConfig({ ...options.config, llm: { maxTokens: BENCH_REPLY_TOKENS, ...options.config?.llm } });
-  log(`bench: ${clips.length} clip(s) × ${options.runs} run(s), models ${options.models}`);
+  const config = pipelineConfig('streaming', options.config ?? {});
+  if (options.models === 'default' && options.repliesFile) throw new Error('bench: --replies is for stand-in models (real models write their own replies)');
+  // Stand-ins speak real replies: always for standin-real, for standin when a replies file is given.
+  const replies = options.repliesFile ? readReplies(options.repliesFile) : undefined;
+  const text = replies ? new RealisticText({ replies }) : undefined;
+  if (options.models === 'standin-real' && !text) throw new Error('bench: --models standin-real needs a replies file (--replies <file.jsonl>)');
+  log(`bench: ${clips.length} clip(s) × ${options.runs} run(s), models ${options.models}, baselines ${options.baselines.join(', ') || 'none'}`);
   const paths = await resolveModelPaths(config, options.models);
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50);
   try {
-    const stages = await loadStages(config, paths, options.models);
-    let backends: Record<StageName, StageBackend> | undefined;
-    const ours = await (async () => {
-      const run = await runPipeline('streaming', stages, clips, options);
-      backends = { vad: stages.vad.backend, stt: stages.stt.backend, llm: stages.llm.backend, tts: stages.tts.backend };
-      return run;
-    })();
-    const baseline = options.baseline ? await runPipeline('sequential', stages, clips, options) : undefined;
-    const rates = await measureRates(stages, clips[0]!.samples.subarray(0, clips[0]!.lastVoicedSample));
-    log(`bench: stand-in rates: TTS real-time factor ${rates.ttsRealTimeFactor}, STT real-time factor ${rates.sttRealTimeFactor}, LLM ${rates.llmTokensPerSecond} tokens/s`);
-    for (const stage of [stages.vad, stages.stt, stages.llm, stages.tts]) await stage.dispose();
+    // Raw stages (the real runtimes on the stand-in files); for standin-real their text is swapped
+    // for real text, every model call keeping its full cost.
+    const raw = await loadStages(config, paths);
+    const stages = text ? withRealisticText(raw, text) : raw;
+    const backends: Record<StageName, StageBackend> = { vad: raw.vad.backend, stt: raw.stt.backend, llm: raw.llm.backend, tts: raw.tts.backend };
+    const ours = await runPipeline('streaming', stages, clips, options, text);
+    const baselines: BenchRun['baselines'] = {};
+    for (const name of options.baselines) baselines[name] = await runPipeline(name, stages, clips, options, text);
+    const rates = await measureRates(raw, clips[0]!.samples.subarray(0, clips[0]!.lastVoicedSample));
+    log(
+      `bench: stand-in rates: TTS real-time factor ${rates.ttsRealTimeFactor}, STT real-time factor ${rates.sttRealTimeFactor}, ` +
+        `LLM ${rates.llmTokensPerSecond} tokens/s decode, ${rates.llmPrefillTokensPerSecond} tokens/s prefill (${rates.llmPrefillTokens} prompt tokens)`,
+    );
+    for (const stage of [raw.vad, raw.stt, raw.llm, raw.tts]) await stage.dispose();
     const { cpus } = await import('node:os');
     const cpuList = cpus();
     return {
@@ -318,10 +462,22 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       runs: options.runs,
       backends,
       ours,
-      baseline,
+      baselines,
       peakRssMb: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1024 / 1024),
       rates,
       machine: { cores: cpuList.length, cpu: cpuList[0]?.model ?? 'unknown' },
+      config: {
+        engine: config,
+        threads: resolveThreads(config, options.cores),
+        models: await describeModels(options.models, paths, config.models),
+        overrides: [
+          ...(options.overrides ?? []),
+          `llm.maxTokens ${config.llm.maxTokens} (bench: replies are stopped once their first audio exists; the cap only bounds --full-replies and the sequential baseline)`,
+        ],
+        pipelines: PIPELINE_POLICIES,
+      },
+      replies: text && options.repliesFile ? { file: options.repliesFile, count: text.replyCount } : undefined,
+      firstUnits: replies ? firstUnitDistribution(replies, config.chunker) : undefined,
     };
   } finally {
     clearInterval(rssTimer);

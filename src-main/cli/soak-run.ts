@@ -222,15 +222,14 @@ export async function runLlmSoak({ init, userTexts, turns, log = () => undefined
   const config = resolveConfig(init.config);
   const paths = await resolveModelPaths(config, init.modelSet);
   const chat = await LlamaChat.load({ ...config.llm, modelPath: paths.llm, threads: resolveThreads(config).llm });
-  const realisticReply =
-    init.modelSet === 'standin-real' ? (await import('../dev/standins/text-adapters')).REPLY_PIECES.slice(0, config.llm.maxTokens).join('') : undefined;
+  const realisticReplies = init.modelSet === 'standin-real' ? await realReplies(config.llm.maxTokens) : undefined;
   const perTurn: LlmSoakReport['per_turn'] = [];
   try {
     await chat.warm();
     for (let i = 0; i < turns; i++) {
       const user = userTexts[i % userTexts.length] as string;
       const reply = await chat.respond(user);
-      chat.commit(user, realisticReply ?? reply.text, false);
+      chat.commit(user, realisticReplies?.[i % realisticReplies.length] ?? reply.text, false);
       const row = {
         turn: i + 1,
         prompt_tokens_evaluated: reply.promptTokensEvaluated,
@@ -257,4 +256,11 @@ export async function runLlmSoak({ init, userTexts, turns, log = () => undefined
     },
     per_turn: perTurn,
   };
+}
+
+/** The real chat-model replies the full `standin-real` soak speaks, cut to the token cap (bench data from ../shared). */
+async function realReplies(maxTokens: number): Promise<string[]> {
+  const { DEFAULT_REPLIES_FILE, qwenTokenPieces, readReplies } = await import('../dev/standins/text-adapters');
+  const { sharedPath } = await import('../dev/shared-data');
+  return readReplies(sharedPath(DEFAULT_REPLIES_FILE)).map((reply) => qwenTokenPieces(reply).slice(0, maxTokens).join(''));
 }

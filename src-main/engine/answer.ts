@@ -1,6 +1,6 @@
 import { OUTPUT_SAMPLE_RATE, type EngineConfig } from './config';
 import type { EngineEvent } from './events';
-import { SpeechStream } from './speech-stream';
+import { SpeechStream, type UnitSplitter } from './speech-stream';
 import { isAbortError, messageOf } from './stage-kit';
 import type { LlmStage, TtsStage } from './stages';
 import type { TtsCache } from './tts-cache';
@@ -16,6 +16,7 @@ export interface AnswerDeps {
   /** Progress for the turn controller. */
   report: (report: AnswerReport) => void;
   cache?: TtsCache;
+  createUnitSplitter?: () => UnitSplitter;
 }
 
 interface Unit {
@@ -81,6 +82,7 @@ export class AnswerHandle {
       const speech = new SpeechStream({
         tts,
         chunker: config.chunker,
+        splitter: this.deps.createUnitSplitter?.(),
         voice: () => this.deps.config().tts,
         signal,
         cache: this.deps.cache,

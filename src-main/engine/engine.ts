@@ -14,6 +14,8 @@ import { TurnController, type TurnAction } from './turn-controller';
 
 export type { LlmStage, SpeechStages, Stage, SttStage, TtsStage, VadStage } from './stages';
 export { messageOf } from './stage-kit';
+export type { UnitSplitter } from './speech-stream';
+import type { UnitSplitter } from './speech-stream';
 
 /** Timers the engine uses for its deadlines (tests inject a manual clock's). */
 export interface EngineTimers {
@@ -38,6 +40,8 @@ export interface VoiceEngineOptions {
   ttsCache?: TtsCache;
   /** Units synthesized into the cache at warm-up (e.g. common short openers). */
   prewarmUnits?: readonly string[];
+  /** How answers cut their token stream into units (default: the chunker; the bench's peer baseline brings its own). */
+  createUnitSplitter?: () => UnitSplitter;
 }
 
 const LEVEL_EVERY_MS = 64;
@@ -381,6 +385,7 @@ export class VoiceEngine {
       emit: (event) => this.emit(event),
       report: (report) => this.perform(this.controller.answerReport(turn, report, this.now())),
       cache: this.ttsCache,
+      createUnitSplitter: this.options.createUnitSplitter,
     });
     this.answers.set(turn, handle);
     const segments = [...(this.segments.get(turn) ?? [])];

@@ -4,9 +4,17 @@ import { throwIfAborted } from './stage-kit';
 import type { TtsStage } from './stages';
 import type { TtsCache } from './tts-cache';
 
+/** Token stream → speakable units (`SpeechChunker` is the engine's own; the bench's peer baseline brings another). */
+export interface UnitSplitter {
+  push(tokenText: string): string[];
+  flush(): string[];
+}
+
 export interface SpeechStreamOptions {
   tts: TtsStage;
   chunker: EngineConfig['chunker'];
+  /** Replaces the engine's chunker (the benchmark's peer policy). */
+  splitter?: UnitSplitter;
   /** Read at each unit, so a voice or speed change applies from the next unit. */
   voice: () => { voice: string; speed: number };
   signal: AbortSignal;
@@ -23,12 +31,12 @@ export interface SpeechStreamOptions {
  * writing. Everything stops at the signal.
  */
 export class SpeechStream {
-  private readonly chunker: SpeechChunker;
+  private readonly chunker: UnitSplitter;
   private speaking: Promise<void> = Promise.resolve();
   private units = 0;
 
   constructor(private readonly options: SpeechStreamOptions) {
-    this.chunker = new SpeechChunker(options.chunker);
+    this.chunker = options.splitter ?? new SpeechChunker(options.chunker);
   }
 
   /** Streaming: a token of the reply. */

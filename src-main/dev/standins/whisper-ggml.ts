@@ -151,7 +151,7 @@ async function readSourcePrefix(file: string): Promise<SourcePrefix> {
 }
 
 /** Seeded normal generator: sfc32 (32-bit ops only, fast in JS) + Box–Muller. */
-class NormalRng {
+export class NormalRng {
   private a: number;
   private b: number;
   private c: number;
