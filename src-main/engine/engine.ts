@@ -96,6 +96,8 @@ export class VoiceEngine {
   private readonly answers = new Map<number, AnswerHandle>();
   private readonly segments = new Map<number, Segment[]>();
   private sttRuns = 0;
+  /** Stops the LLM prefill on a partial transcript (any answer, barge-in, mute, mode change or new turn). */
+  private prefillRun: AbortController | undefined;
   private threads: ThreadPlan;
   private readonly tracer: TurnTracer;
   private readonly traces = new Map<number, TurnTrace>();
@@ -390,6 +392,7 @@ export class VoiceEngine {
   }
 
   private performOne(action: TurnAction): void {
+    if (PREFILL_STOPPERS.has(action.type)) this.stopPrefill();
     switch (action.type) {
       case 'emit':
         return this.emit(action.event);
@@ -460,9 +463,32 @@ export class VoiceEngine {
     void this.transcribe(audio, undefined, true)
       .then(async (tail) => {
         const text = [...(await Promise.all(earlier)), tail].filter(Boolean).join(' ');
-        if (text && this.controller.isHearing(turn)) this.emit({ type: 'stt_partial', turn, t: this.now(), text });
+        if (!text || !this.controller.isHearing(turn)) return;
+        this.emit({ type: 'stt_partial', turn, t: this.now(), text });
+        this.prefill(text);
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * Preemptive generation: the stable part of a partial transcript goes into the LLM's cache, so at
+   * the end of the turn only the last words are new. Only when nothing else needs the cores: no
+   * answer live, the STT idle, no TTS run going.
+   */
+  private prefill(partialText: string): void {
+    const llm = this.stages?.llm;
+    const text = stablePart(partialText);
+    if (!llm?.prefill || !text || !this.config.turn.prefill || this.config.turn.mode !== 'always-listening') return;
+    if (this.answers.size > 0 || this.sttRuns > 0 || this.stages?.tts.busy === true || this.controller.isMuted) return;
+    this.stopPrefill();
+    const run = new AbortController();
+    this.prefillRun = run;
+    void llm.prefill(text, { signal: run.signal }).catch(() => undefined);
+  }
+
+  private stopPrefill(): void {
+    this.prefillRun?.abort();
+    this.prefillRun = undefined;
   }
 
   private async transcribe(audio: Float32Array, signal?: AbortSignal, partial = false): Promise<string> {
@@ -667,6 +693,7 @@ export class VoiceEngine {
   }
 
   private emit(event: EngineEvent): void {
+    if (event.type === 'speech_start') this.stopPrefill();
     // Before any listener: a listener may transfer the samples to another process.
     if (event.type === 'audio') this.onAnswerAudio(event.turn, event.samples, event.sampleRate);
     for (const listener of this.listeners) {
@@ -698,3 +725,12 @@ function restoreRestartPaths(before: EngineConfig, paths: string[]): Parameters<
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Actions that end the moment a prefill serves: an answer starts or stops, the input resets (mute, mode change). */
+const PREFILL_STOPPERS = new Set<TurnAction['type']>(['start_answer', 'pause_answer', 'stop_answer', 'reset_input', 'forget_turn']);
+
+/** The partial transcript without its last word (the word Whisper most often revises as more audio comes). */
+export function stablePart(text: string): string {
+  const words = text.trim().split(/\s+/);
+  return words.length < 2 ? '' : words.slice(0, -1).join(' ');
+}
