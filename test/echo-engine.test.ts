@@ -6,8 +6,8 @@ import { fakeEngine, FRAME, FRAME_MS, settle, type FakeEngine } from './fakes/ha
 
 /**
  * The echo guard on the engine's microphone path, end to end through the engine: the REAL Silero
- * VAD; FAKE LLM/STT; a FAKE TTS whose "voice" is a real speech recording (another speaker than the
- * user); and a simulated loudspeaker + room: every unit the engine hands to the player is played on
+ * VAD; FAKE LLM/STT; a FAKE TTS whose "voice" is a real speech recording
+ * and a simulated loudspeaker + room: every unit the engine hands to the player is played on
  * the input clock from the player's `playback_started` report, and comes back into the microphone
  * delayed, scaled, with one reflection and soft clipping. The mic frames are fed on a manual clock.
  */
@@ -17,11 +17,6 @@ const OUT_SR = 24000;
 const ECHO_DELAY_SAMPLES = Math.round(0.12 * SR);
 const REFLECTION_SAMPLES = Math.round(0.011 * SR);
 const UNIT_SECONDS = 1.6;
-/**
- * The recordings differ in level (the assistant's clip is ~8 dB louder): the user's is raised so
- * they talk ~9 dB above the echo at the microphone (people raise their voice to interrupt).
- */
-const USER_GAIN = 4;
 
 let vad: SileroVad;
 let assistantVoice: Float32Array;
@@ -82,8 +77,8 @@ async function scene(echoEnabled: boolean): Promise<Scene> {
   return s;
 }
 
-/** Feeds `ms` of microphone: the room's echo of the speaker, plus `user` from `userAt` (input sample). */
-async function feed(s: Scene, ms: number, user?: { audio: Float32Array; at: number }): Promise<void> {
+/** Feeds `ms` of microphone: the room's echo of what the speaker plays. */
+async function feed(s: Scene, ms: number): Promise<void> {
   const unitEnds = (s as Scene & { unitEnds: Array<{ turn: number; unit: number; end: number }> }).unitEnds;
   for (let elapsed = 0; elapsed < ms; elapsed += FRAME_MS) {
     const frame = new Float32Array(FRAME);
@@ -91,9 +86,7 @@ async function feed(s: Scene, ms: number, user?: { audio: Float32Array; at: numb
       const n = s.pushed + i;
       const direct = n >= ECHO_DELAY_SAMPLES ? (s.speaker[n - ECHO_DELAY_SAMPLES] ?? 0) : 0;
       const reflected = n >= ECHO_DELAY_SAMPLES + REFLECTION_SAMPLES ? (s.speaker[n - ECHO_DELAY_SAMPLES - REFLECTION_SAMPLES] ?? 0) : 0;
-      let v = Math.tanh(1.5 * (0.6 * direct + 0.25 * reflected)) * 0.7;
-      if (user && n >= user.at && n - user.at < user.audio.length) v += USER_GAIN * (user.audio[n - user.at] ?? 0);
-      frame[i] = v;
+      frame[i] = Math.tanh(1.5 * (0.6 * direct + 0.25 * reflected)) * 0.7;
     }
     s.f.clock.advance(FRAME_MS);
     s.f.engine.handle({ type: 'audio', sampleRate: SR, samples: frame });
