@@ -1,3 +1,5 @@
+import type { EngineConfig } from './config';
+
 /**
  * Barge-in decision while the assistant's answer is audible: a pure state machine over VAD
  * windows (no clock of its own, so tests drive it with plain numbers).
@@ -36,6 +38,18 @@ export interface BargeInOptions {
    * (default: `threshold`).
    */
   echoFreeThreshold?: number;
+}
+
+/** The detector's settings from the engine config (the one place they are mapped). */
+export function bargeInOptions(config: Pick<EngineConfig, 'echo'>): BargeInOptions {
+  const { echo } = config;
+  return {
+    minSpeechMs: echo.bargeInMinSpeechMs,
+    threshold: echo.bargeInThreshold,
+    echoFreeThreshold: echo.bargeInEchoFreeThreshold,
+    maxEchoFraction: echo.enabled ? echo.bargeInMaxEchoFraction : 1,
+    rearmSilenceMs: echo.bargeInRearmSilenceMs,
+  };
 }
 
 export class BargeInDetector {

@@ -143,6 +143,8 @@ export const EngineConfigSchema = z.object({
       bargeIn: z.boolean().default(true),
       /** Start STT+LLM(+first TTS unit) at a short pause, before end-of-turn is confirmed. */
       speculative: z.boolean().default(true),
+      /** While the user speaks (always-listening), evaluate the stable part of the partial transcript into the LLM's cache. */
+      prefill: z.boolean().default(true),
       /**
        * A barge-in only pauses the answer; if the interrupting speech yields no words (empty
        * transcript, or no end of turn within falseInterruptionTimeoutMs) the answer resumes.

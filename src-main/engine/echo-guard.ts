@@ -132,6 +132,22 @@ export class EchoGuard {
     this.reference.write(at16k, Math.round((startMs * SR) / 1000));
   }
 
+  /** The reference from input-clock `fromMs` on will not be heard (the player dropped its queue). */
+  cutReference(fromMs: number): void {
+    if (!Number.isFinite(fromMs)) throw new RangeError(`EchoGuard.cutReference: invalid time ${fromMs}`);
+    this.reference.truncate(Math.round((fromMs * SR) / 1000));
+  }
+
+  /** Input-clock ms where the reference queued so far ends (-Infinity when none was added). */
+  get referenceEndMs(): number {
+    return (this.reference.endIndex * 1000) / SR;
+  }
+
+  /** How far the cleaned output lags the input (0 when disabled: the mic passes through). */
+  get outputLagMs(): number {
+    return this.options.enabled ? this.latencyMs : 0;
+  }
+
   /** A 16 kHz mic window ending at input-clock `endMs`: the echo-reduced window and the echo's share of its energy. */
   process(window: Float32Array, endMs: number): EchoGuardResult {
     if (!(window instanceof Float32Array)) throw new TypeError('EchoGuard.process: window must be a Float32Array');

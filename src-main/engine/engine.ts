@@ -1,6 +1,7 @@
 import { AnswerHandle } from './answer';
 import { AudioInput, type VadWindow } from './audio-input';
 import { mergeConfig, type EngineConfig } from './config';
+import { EchoSafeBargeIn } from './echo/echo-safe-barge-in';
 import { classifyConfigChange, type ConfigChange } from './configure';
 import type { ConversationTurn, EngineEvent, EngineState, StageBackend, StageName, TurnTrace } from './events';
 import type { ConversationJournal } from './journal';
@@ -75,6 +76,14 @@ export class VoiceEngine {
 
   private readonly input: AudioInput;
   private readonly controller: TurnController;
+  /** Mic window → echo guard → VAD (the controller's BargeInDetector decides barge-in). */
+  private micPath: EchoSafeBargeIn;
+  /** A player has reported playback: references are placed by its reports, not by emission. */
+  private playerReports = false;
+  /** Turns whose playback the player reported started. */
+  private readonly playingTurns = new Set<number>();
+  /** Audio of turns the player has not started yet: it becomes reference at `playback_started`. */
+  private readonly unheardAudio = new Map<number, Array<{ samples: Float32Array; sampleRate: number }>>();
   /** (input clock ms after a push, engine time of that push): maps window times onto the engine clock. */
   private readonly arrivals: Array<{ inputMs: number; t: number }> = [];
   private pumpRun: Promise<void> | undefined;
@@ -91,6 +100,8 @@ export class VoiceEngine {
   private readonly answers = new Map<number, AnswerHandle>();
   private readonly segments = new Map<number, Segment[]>();
   private sttRuns = 0;
+  /** Stops the LLM prefill on a partial transcript (any answer, barge-in, mute, mode change or new turn). */
+  private prefillRun: AbortController | undefined;
   private threads: ThreadPlan;
   private readonly tracer: TurnTracer;
   private readonly traces = new Map<number, TurnTrace>();
@@ -110,6 +121,7 @@ export class VoiceEngine {
     this.threads = resolveThreads(this.config);
     this.input = new AudioInput(this.config.audio);
     this.controller = new TurnController(this.config);
+    this.micPath = this.newMicPath();
     this.ttsCache = options.ttsCache ?? new TtsCache();
     this.tracer = new TurnTracer((trace) => {
       this.traces.set(trace.turn, trace);
@@ -230,8 +242,10 @@ export class VoiceEngine {
       case 'cancel':
         return this.perform(this.controller.cancel(t));
       case 'playback_started':
+        this.placeStartedReference(command.turn, t);
         return this.perform(this.controller.playbackStarted(command.turn, t));
       case 'unit_played':
+        this.playerReports = true;
         this.answers.get(command.turn)?.markPlayed(command.unit);
         return this.perform(this.controller.unitPlayed(command.turn, command.unit, t));
       case 'configure':
@@ -302,8 +316,8 @@ export class VoiceEngine {
       const vad = this.stages?.vad;
       if (!vad) return;
       for (const window of this.input.drain()) {
-        const probability = await vad.probability(window.samples);
-        this.onWindow(window, probability);
+        const heard = await this.micPath.hear(window.samples, window.endMs);
+        this.onWindow(window, heard);
       }
     } catch (error) {
       this.emit({ type: 'error', code: 'vad_failed', message: messageOf(error), fatal: false });
@@ -315,14 +329,58 @@ export class VoiceEngine {
     }
   }
 
-  private onWindow(window: VadWindow, probability: number): void {
+  /** `heard`: the echo-reduced window (lagging the raw one by the guard's latency) and its VAD probability. */
+  private onWindow(window: VadWindow, heard: Awaited<ReturnType<EchoSafeBargeIn['hear']>>): void {
     this.applyPttMarks(window.startMs);
-    const t = this.engineTime(window.endMs);
+    const t = this.engineTime(heard.endMs);
     if (t - this.lastLevelAt >= LEVEL_EVERY_MS) {
       this.lastLevelAt = t;
       this.emit({ type: 'level', t, rms: window.rms, peak: window.peak });
     }
-    this.perform(this.controller.window({ samples: window.samples, probability, startMs: window.startMs, endMs: window.endMs, t }));
+    const { samples, probability, startMs, endMs, echoFraction } = heard;
+    this.perform(this.controller.window({ samples, probability, startMs, endMs, t, echoFraction }));
+  }
+
+  private newMicPath(): EchoSafeBargeIn {
+    const vad = {
+      probability: (window: Float32Array): Promise<number> => this.requireStages().vad.probability(window),
+    };
+    return new EchoSafeBargeIn(vad, this.config);
+  }
+
+  // ── the echo guard's reference: what the player is playing, on the input clock ──────────────
+
+  /** An answer's audio went to the player: it is heard from its playback start, else now. */
+  private onAnswerAudio(turn: number, samples: Float32Array, sampleRate: number): void {
+    if (!this.config.echo.enabled) return;
+    if (this.playerReports && !this.playingTurns.has(turn)) {
+      const queued = this.unheardAudio.get(turn) ?? [];
+      queued.push({ samples: samples.slice(), sampleRate });
+      this.unheardAudio.set(turn, queued);
+      return;
+    }
+    // Without player reports (CLI), or after playback started: contiguous, or now if the queue ran dry.
+    const guard = this.micPath.guard;
+    guard.addReference(samples, sampleRate, Math.max(guard.referenceEndMs, this.inputMsAt(this.now())));
+  }
+
+  private placeStartedReference(turn: number, t: number): void {
+    this.playerReports = true;
+    this.playingTurns.add(turn);
+    if (this.playingTurns.size > 64) this.playingTurns.delete(this.playingTurns.values().next().value as number);
+    const queued = this.unheardAudio.get(turn) ?? [];
+    this.unheardAudio.delete(turn);
+    let startMs = this.inputMsAt(t);
+    for (const { samples, sampleRate } of queued) {
+      this.micPath.guard.addReference(samples, sampleRate, startMs);
+      startMs += (samples.length * 1000) / sampleRate;
+    }
+  }
+
+  /** The player dropped what it had queued (barge-in, cancel): that audio will not be heard. */
+  private cutReference(turn: number): void {
+    this.unheardAudio.delete(turn);
+    this.micPath.guard.cutReference(this.inputMsAt(this.now()));
   }
 
   // ── performing the controller's actions ─────────────────────────────────────────────────────
@@ -338,6 +396,7 @@ export class VoiceEngine {
   }
 
   private performOne(action: TurnAction): void {
+    if (PREFILL_STOPPERS.has(action.type)) this.stopPrefill();
     switch (action.type) {
       case 'emit':
         return this.emit(action.event);
@@ -354,19 +413,23 @@ export class VoiceEngine {
       case 'confirm_answer':
         return this.answers.get(action.turn)?.confirm();
       case 'discard_answer':
+        this.unheardAudio.delete(action.turn);
         this.answers.get(action.turn)?.discard();
         this.answers.delete(action.turn);
         return;
       case 'pause_answer':
+        this.cutReference(action.turn);
         return this.answers.get(action.turn)?.pause();
       case 'resume_answer':
         return this.answers.get(action.turn)?.resume(action.fromUnit);
       case 'stop_answer':
+        this.cutReference(action.turn);
         return this.answers.get(action.turn)?.interrupt();
       case 'finalize_answer':
         return this.finalize(action.turn, action.interrupted, action.playerAttached);
       case 'forget_turn':
         this.segments.delete(action.turn);
+        this.unheardAudio.delete(action.turn);
         return;
       case 'reset_input':
         this.input.clear();
@@ -405,9 +468,32 @@ export class VoiceEngine {
     void this.transcribe(audio, undefined, true)
       .then(async (tail) => {
         const text = [...(await Promise.all(earlier)), tail].filter(Boolean).join(' ');
-        if (text && this.controller.isHearing(turn)) this.emit({ type: 'stt_partial', turn, t: this.now(), text });
+        if (!text || !this.controller.isHearing(turn)) return;
+        this.emit({ type: 'stt_partial', turn, t: this.now(), text });
+        this.prefill(text);
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * Preemptive generation: the stable part of a partial transcript goes into the LLM's cache, so at
+   * the end of the turn only the last words are new. Only when nothing else needs the cores: no
+   * answer live, the STT idle, no TTS run going.
+   */
+  private prefill(partialText: string): void {
+    const llm = this.stages?.llm;
+    const text = stablePart(partialText);
+    if (!llm?.prefill || !text || !this.config.turn.prefill || this.config.turn.mode !== 'always-listening') return;
+    if (this.answers.size > 0 || this.sttRuns > 0 || this.stages?.tts.busy === true || this.controller.isMuted) return;
+    this.stopPrefill();
+    const run = new AbortController();
+    this.prefillRun = run;
+    void llm.prefill(text, { signal: run.signal }).catch(() => undefined);
+  }
+
+  private stopPrefill(): void {
+    this.prefillRun?.abort();
+    this.prefillRun = undefined;
   }
 
   private async transcribe(audio: Float32Array, signal?: AbortSignal, partial = false): Promise<string> {
@@ -487,6 +573,7 @@ export class VoiceEngine {
         this.emit({ type: 'error', code: 'configure_failed', message: `system prompt: ${messageOf(error)}`, fatal: false }),
       );
     }
+    if (JSON.stringify(this.config.echo) !== JSON.stringify(before.echo)) this.micPath = this.newMicPath();
     if (this.config.tts.voice !== before.tts.voice || this.config.tts.speed !== before.tts.speed) this.ttsCache.clear();
     if (this.config.turn.mode !== before.turn.mode) {
       this.keyDown = false;
@@ -581,6 +668,12 @@ export class VoiceEngine {
     return last ? round(last.t - (last.inputMs - inputMs)) : this.now();
   }
 
+  /** Input-clock time of engine time `t` (extrapolated from the latest arrival). */
+  private inputMsAt(t: number): number {
+    const last = this.arrivals.at(-1);
+    return last ? last.inputMs + (t - last.t) : this.input.clockMs;
+  }
+
   private emitLevel(samples: Float32Array, t: number): void {
     if (t - this.lastLevelAt < LEVEL_EVERY_MS || samples.length === 0) return;
     this.lastLevelAt = t;
@@ -605,6 +698,9 @@ export class VoiceEngine {
   }
 
   private emit(event: EngineEvent): void {
+    if (event.type === 'speech_start') this.stopPrefill();
+    // Before any listener: a listener may transfer the samples to another process.
+    if (event.type === 'audio') this.onAnswerAudio(event.turn, event.samples, event.sampleRate);
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -634,3 +730,12 @@ function restoreRestartPaths(before: EngineConfig, paths: string[]): Parameters<
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Actions that end the moment a prefill serves: an answer starts or stops, the input resets (mute, mode change). */
+const PREFILL_STOPPERS = new Set<TurnAction['type']>(['start_answer', 'pause_answer', 'stop_answer', 'reset_input', 'forget_turn']);
+
+/** The partial transcript without its last word (the word Whisper most often revises as more audio comes). */
+export function stablePart(text: string): string {
+  const words = text.trim().split(/\s+/);
+  return words.length < 2 ? '' : words.slice(0, -1).join(' ');
+}

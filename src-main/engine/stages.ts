@@ -34,6 +34,11 @@ export interface LlmStage extends Stage {
   commit(user: string, assistantSpoken: string, interrupted: boolean): void | Promise<void>;
   restore(turns: ReadonlyArray<LlmTurn>): void | Promise<void>;
   clear(): void | Promise<void>;
+  /**
+   * Evaluates the history and the user's words so far into the cache (discard-safe: a newer
+   * prefill or `respond` supersedes it). Optional: stages without it are never prefilled.
+   */
+  prefill?(partialUserText: string, options: { signal?: AbortSignal }): Promise<unknown>;
   /** Replaces the system prompt live (the next answer uses it; the history is kept). */
   setSystemPrompt(text: string): void | Promise<void>;
 }

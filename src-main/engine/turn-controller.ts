@@ -1,4 +1,4 @@
-import { BargeInDetector, type BargeInOptions } from './barge-in';
+import { bargeInOptions, BargeInDetector } from './barge-in';
 import { OUTPUT_SAMPLE_RATE, type EngineConfig } from './config';
 import { Endpointer, type EndpointEvent } from './endpointing';
 import type { EngineEvent, ListenMode, TurnPhase } from './events';
@@ -23,6 +23,8 @@ export interface WindowInput {
   startMs: number;
   endMs: number;
   t: number;
+  /** Share of the window's energy the echo guard explains by the assistant's own audio (default 0). */
+  echoFraction?: number;
 }
 
 /** Progress of an answer, reported by its handle as it happens (also while held or paused). */
@@ -127,15 +129,26 @@ export class TurnController {
     const live = this.liveAnswer();
     if (live && this.canBargeIn()) {
       const startT = w.t - (w.endMs - w.startMs);
-      const hit = this.bargeIn.push({ startMs: startT, endMs: w.t, probability: w.probability, echoFraction: 0 });
-      if (hit) this.voiceBargeIn(live, w.t, hit.onsetMs);
+      const hit = this.bargeIn.push({ startMs: startT, endMs: w.t, probability: w.probability, echoFraction: w.echoFraction ?? 0 });
+      if (hit) {
+        this.voiceBargeIn(live, w.t, hit.onsetMs);
+        // The endpointer heard the start of this speech while it was echo-gated: the turn starts now.
+        if (!this.hearing && (this.endpointer.state === 'speech' || this.endpointer.state === 'paused')) {
+          this.onEndpoint({ kind: 'speech_start', t: hit.onsetMs }, round(hit.onsetMs));
+        }
+      }
     }
     if (this.liveAnswer() && !this.canBargeIn() && this.mode === 'always-listening') {
       // Half-duplex: without barge-in, speech over the answer is not a new turn.
       return this.flush();
     }
+    // While the answer is audible its echo reaches the endpointer: only the barge-in detector may
+    // start a turn then (the endpointer keeps listening, so its utterance holds the speech's start).
+    const echoGated = this.answerAudible();
     const offset = w.t - w.endMs;
-    for (const event of this.endpointer.push(w.samples, w.probability, w.endMs)) this.onEndpoint(event, round(event.t + offset));
+    for (const event of this.endpointer.push(w.samples, w.probability, w.endMs)) {
+      if (!echoGated) this.onEndpoint(event, round(event.t + offset));
+    }
     this.maybePartial(w.t);
     return this.flush();
   }
@@ -530,6 +543,12 @@ export class TurnController {
     return undefined;
   }
 
+  /** A live answer has audio out and barge-in is on: the microphone may hear the answer itself. */
+  private answerAudible(): boolean {
+    const live = this.liveAnswer();
+    return live !== undefined && live.units > 0 && this.canBargeIn();
+  }
+
   private canBargeIn(): boolean {
     return this.config.turn.bargeIn && this.mode === 'always-listening';
   }
@@ -554,17 +573,6 @@ export class TurnController {
 
 function newAnswer(turn: number, speculative: boolean): Answer {
   return { turn, speculative, generationDone: false, units: 0, audioSamples: 0, played: new Set() };
-}
-
-function bargeInOptions(config: EngineConfig): BargeInOptions {
-  const { echo } = config;
-  return {
-    minSpeechMs: echo.bargeInMinSpeechMs,
-    threshold: echo.bargeInThreshold,
-    echoFreeThreshold: echo.bargeInEchoFreeThreshold,
-    maxEchoFraction: echo.enabled ? echo.bargeInMaxEchoFraction : 1,
-    rearmSilenceMs: echo.bargeInRearmSilenceMs,
-  };
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;

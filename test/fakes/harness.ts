@@ -29,7 +29,11 @@ export interface FakeEngine {
   advance(ms: number): Promise<void>;
 }
 
-/** An engine over FAKE stages and a manual clock (partials off unless asked for). */
+/**
+ * An engine over FAKE stages and a manual clock (partials off unless asked for). The echo guard is
+ * off unless asked for: the fake frames and the fake TTS's audio are constants, not sound (the
+ * guard is tested on real audio in echo-engine.test.ts).
+ */
 export async function fakeEngine(
   config: EngineConfigInput = {},
   options: { journal?: ConversationJournal; reloadStage?: StageReloader } = {},
@@ -37,7 +41,7 @@ export async function fakeEngine(
   const clock = new ManualClock();
   const stages = fakeStages();
   const engine = new VoiceEngine({
-    config: resolveConfig({ ...config, stt: { partialIntervalMs: 0, ...config.stt } }),
+    config: resolveConfig({ ...config, stt: { partialIntervalMs: 0, ...config.stt }, echo: { enabled: false, ...config.echo } }),
     clock: clock.now,
     timers: clock,
     journal: options.journal,

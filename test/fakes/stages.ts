@@ -137,6 +137,12 @@ export class FakeLlm implements LlmStage {
     }
     return done.promise;
   }
+  /** Prefill calls (they stay pending until aborted: a prefill is superseded, never awaited). */
+  readonly prefills: Array<{ text: string; signal?: AbortSignal }> = [];
+  prefill(partialUserText: string, options: { signal?: AbortSignal }): Promise<unknown> {
+    this.prefills.push({ text: partialUserText, signal: options.signal });
+    return abortable(deferred<unknown>(), options.signal, 'prefill');
+  }
   commit(user: string, assistant: string, interrupted: boolean): void {
     this.commits.push({ user, assistant, interrupted });
   }

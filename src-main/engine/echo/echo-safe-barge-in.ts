@@ -1,4 +1,4 @@
-import { BargeInDetector } from '../barge-in';
+import { bargeInOptions, BargeInDetector } from '../barge-in';
 import type { EngineConfig } from '../config';
 import { EchoGuard } from '../echo-guard';
 
@@ -31,15 +31,8 @@ export class EchoSafeBargeIn {
     private readonly vad: SpeechProbability,
     config: Pick<EngineConfig, 'echo'>,
   ) {
-    const echo = config.echo;
-    this.guard = new EchoGuard(echo);
-    this.detector = new BargeInDetector({
-      minSpeechMs: echo.bargeInMinSpeechMs,
-      threshold: echo.bargeInThreshold,
-      echoFreeThreshold: echo.bargeInEchoFreeThreshold,
-      maxEchoFraction: echo.enabled ? echo.bargeInMaxEchoFraction : 1,
-      rearmSilenceMs: echo.bargeInRearmSilenceMs,
-    });
+    this.guard = new EchoGuard(config.echo);
+    this.detector = new BargeInDetector(bargeInOptions(config));
   }
 
   /** Audio sent to the player; `startMs` = input-clock time its first sample is heard. */
@@ -49,14 +42,21 @@ export class EchoSafeBargeIn {
 
   /** One mic window ending at `endMs`; `answerAudible` says whether barge-in is being decided now. */
   async window(samples: Float32Array, endMs: number, answerAudible: boolean): Promise<GuardedWindow> {
+    const heard = await this.hear(samples, endMs);
+    const bargeIn = answerAudible ? this.detector.push(heard) : null;
+    return { ...heard, bargeIn };
+  }
+
+  /**
+   * The guard and the VAD only (one VAD run, on the echo-reduced window): the engine hands this to
+   * its turn controller, whose own `BargeInDetector` (same class, same settings) decides barge-in.
+   */
+  async hear(samples: Float32Array, endMs: number): Promise<Omit<GuardedWindow, 'bargeIn'>> {
     const cleaned = this.guard.process(samples, endMs);
-    const lag = this.guard.latencyMs;
+    const lag = this.guard.outputLagMs;
     const durationMs = (samples.length * 1000) / 16000;
     const probability = await this.vad.probability(cleaned.samples);
-    const startMs = endMs - durationMs - lag;
-    const window = { startMs, endMs: endMs - lag, probability, echoFraction: cleaned.echoFraction };
-    const bargeIn = answerAudible ? this.detector.push(window) : null;
-    return { samples: cleaned.samples, ...window, bargeIn };
+    return { samples: cleaned.samples, startMs: endMs - durationMs - lag, endMs: endMs - lag, probability, echoFraction: cleaned.echoFraction };
   }
 
   /** A new answer starts: the detector re-arms (the guard keeps the learned echo path). */

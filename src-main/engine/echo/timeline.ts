@@ -55,6 +55,18 @@ export class SampleTimeline {
     for (let i = 0; i < out.length; i++) out[i] = this.at(startIndex + i);
   }
 
+  /** Forgets everything from `fromIndex` on (audio that was queued but will not be heard). */
+  truncate(fromIndex: number): void {
+    if (!Number.isInteger(fromIndex)) throw new RangeError(`SampleTimeline.truncate: index must be an integer, got ${fromIndex}`);
+    if (fromIndex >= this.end) return;
+    if (fromIndex <= this.start) {
+      this.clear();
+      return;
+    }
+    for (let i = Math.max(fromIndex, this.end - this.data.length); i < this.end; i++) this.data[i & this.mask] = 0;
+    this.end = fromIndex;
+  }
+
   clear(): void {
     this.data.fill(0);
     this.end = Number.NEGATIVE_INFINITY;
