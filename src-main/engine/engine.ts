@@ -338,7 +338,7 @@ export class VoiceEngine {
       this.emit({ type: 'level', t, rms: window.rms, peak: window.peak });
     }
     const { samples, probability, startMs, endMs, echoFraction } = heard;
-    this.perform(this.controller.window({ samples, probability, startMs, endMs, t, echoFraction }));
+    this.perform(this.controller.window({ samples, probability, startMs, endMs, t, echoFraction, timeOf: (inputMs) => this.engineTime(inputMs) }));
   }
 
   private newMicPath(): EchoSafeBargeIn {

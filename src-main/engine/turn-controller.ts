@@ -25,6 +25,11 @@ export interface WindowInput {
   t: number;
   /** Share of the window's energy the echo guard explains by the assistant's own audio (default 0). */
   echoFraction?: number;
+  /**
+   * Engine time of an earlier point on the input clock (when the frame holding it arrived). Without
+   * it, `t - (endMs - inputMs)`, which is exact only for audio arriving in real time.
+   */
+  timeOf?: (inputMs: number) => number;
 }
 
 /** Progress of an answer, reported by its handle as it happens (also while held or paused). */
@@ -146,8 +151,9 @@ export class TurnController {
     // start a turn then (the endpointer keeps listening, so its utterance holds the speech's start).
     const echoGated = this.answerAudible();
     const offset = w.t - w.endMs;
+    const timeOf = w.timeOf ?? ((inputMs: number): number => inputMs + offset);
     for (const event of this.endpointer.push(w.samples, w.probability, w.endMs)) {
-      if (!echoGated) this.onEndpoint(event, round(event.t + offset));
+      if (!echoGated) this.onEndpoint(event, round(Math.min(w.t, timeOf(event.t))));
     }
     this.maybePartial(w.t);
     return this.flush();
