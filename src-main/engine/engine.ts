@@ -46,6 +46,8 @@ export interface VoiceEngineOptions {
 }
 
 const LEVEL_EVERY_MS = 64;
+/** After a partial transcription the STT stays free for this many times its duration (partials use at most a third of it). */
+const PARTIAL_IDLE_FACTOR = 2;
 
 interface Segment {
   audio: Float32Array;
@@ -100,6 +102,8 @@ export class VoiceEngine {
   private readonly answers = new Map<number, AnswerHandle>();
   private readonly segments = new Map<number, Segment[]>();
   private sttRuns = 0;
+  /** Engine time before which no partial transcription starts (see `partial`). */
+  private nextPartialAt = 0;
   /** Stops the LLM prefill on a partial transcript (any answer, barge-in, mute, mode change or new turn). */
   private prefillRun: AbortController | undefined;
   private threads: ThreadPlan;
@@ -464,8 +468,17 @@ export class VoiceEngine {
 
   private partial(turn: number, audio: Float32Array): void {
     if (this.sttRuns > 0) return; // a partial never queues behind another transcription
+    // Partials re-transcribe the growing utterance; with base.en-sized models on a few cores each
+    // pass is long, and the final transcription at the pause would wait behind one. Keep partials
+    // to a bounded share of the STT's time, so at a pause one is rarely running.
+    const started = this.now();
+    if (started < this.nextPartialAt) return;
     const earlier = (this.segments.get(turn) ?? []).map((s) => s.text ?? Promise.resolve(''));
     void this.transcribe(audio, undefined, true)
+      .finally(() => {
+        const ended = this.now();
+        this.nextPartialAt = ended + PARTIAL_IDLE_FACTOR * (ended - started);
+      })
       .then(async (tail) => {
         const text = [...(await Promise.all(earlier)), tail].filter(Boolean).join(' ');
         if (!text || !this.controller.isHearing(turn)) return;
