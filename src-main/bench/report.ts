@@ -104,7 +104,7 @@ export function toJson(run: BenchRun): BenchJson {
     baseline,
     speedup_p50: ratio(baseline?.voice_to_voice_ms.p50, ours.p50),
     first_unit_distribution: run.firstUnits ?? null,
-    tts_cache_hit_rate: 'n/a',
+    tts_cache_hit_rate: cacheHitRate(run.ours.ttsCache),
     turns: [run.ours, run.baselines.peer, run.baselines.sequential].flatMap((p) => p?.turns ?? []).map(turnJson),
   };
 }
@@ -244,4 +244,9 @@ export function toSvg(json: BenchJson): string {
   ticks(y);
   y += 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="system-ui, sans-serif">\n<rect width="100%" height="100%" fill="#ffffff"/>\n${parts.join('\n')}\n</svg>\n`;
+}
+
+function cacheHitRate(cache: { hits: number; misses: number } | undefined): number | 'n/a' {
+  if (!cache || cache.hits + cache.misses === 0) return 'n/a';
+  return Math.round((cache.hits / (cache.hits + cache.misses)) * 1000) / 1000;
 }

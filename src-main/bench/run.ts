@@ -3,6 +3,7 @@ import path from 'node:path';
 import { speechExtent } from '../audio/speech-extent';
 import { readWavAs16kMono } from '../audio/wav';
 import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, VAD_WINDOW_SAMPLES, type EngineConfig, type EngineConfigInput } from '../engine/config';
+import { TtsCache } from '../engine/tts-cache';
 import { VoiceEngine, type SpeechStages, type UnitSplitter } from '../engine/engine';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../engine/events';
 import type { ModelSetName } from '../engine/host/types';
@@ -63,6 +64,8 @@ export interface PipelineRun {
   turns: TurnResult[];
   cpuMs: number;
   wallMs: number;
+  /** The engine's TTS unit cache over the run (none in the peer baseline). */
+  ttsCache?: { hits: number; misses: number };
 }
 
 export interface StageRates {
@@ -235,7 +238,7 @@ function pipelineConfig(pipeline: PipelineName, base: EngineConfigInput): Engine
   if (pipeline !== 'peer') return config;
   return resolveConfig({
     ...config,
-    turn: { ...config.turn, speculative: false },
+    turn: { ...config.turn, speculative: false, prefill: false },
     stt: { ...config.stt, partialIntervalMs: 0 },
   });
 }
@@ -249,7 +252,9 @@ async function runPipeline(
 ): Promise<PipelineRun> {
   const config = pipelineConfig(pipeline, options.config ?? {});
   const createUnitSplitter = pipeline === 'peer' ? (): UnitSplitter => new PeerSplitter() : undefined;
-  const engine = new VoiceEngine({ config, sharedStages: true, createUnitSplitter });
+  // The peers keep no cache of synthesized units: one that can hold nothing.
+  const ttsCache = pipeline === 'peer' ? new TtsCache({ maxEntries: 0, maxTextChars: 0 }) : undefined;
+  const engine = new VoiceEngine({ config, sharedStages: true, createUnitSplitter, ttsCache });
   const calls: CallInterval[] = [];
   const clock = (): number => engine.now();
   await stages.llm.clear();
@@ -358,7 +363,8 @@ async function runPipeline(
   await engine.dispose();
   // The next pipeline starts on quiet stages, as this one did.
   await settleCalls(300_000);
-  return { pipeline, turns, cpuMs: (cpu.user + cpu.system) / 1000, wallMs };
+  const cache = pipeline === 'peer' ? undefined : { hits: engine.ttsCache.hits, misses: engine.ttsCache.misses };
+  return { pipeline, turns, cpuMs: (cpu.user + cpu.system) / 1000, wallMs, ttsCache: cache };
 }
 
 /** What node-llama-cpp's stage reports beyond the LlmStage contract (absent for other stages). */
