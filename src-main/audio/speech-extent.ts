@@ -12,12 +12,10 @@ export const KNOWN_NON_SPEECH_AFTER_MS: Record<string, number> = { 'jfk.wav': 10
 /** spk1_snt5.wav: the final /k/ release of "WEEK" follows a 96 ms closure that the blip rule drops. */
 export const HAND_LABELLED_END_MS: Record<string, number> = { 'spk1_snt5.wav': 2560 };
 
-export function highPass(x: Float32Array, cutoffHz: number, sampleRate = 16000): Float32Array {
-  const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
-  const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
-  const cos = Math.cos(w0);
-  const [b0, b1, b2] = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2];
-  const [a0, a1, a2] = [1 + alpha, -2 * cos, 1 - alpha];
+type Biquad = [b0: number, b1: number, b2: number, a0: number, a1: number, a2: number];
+
+/** RBJ-cookbook second-order filter, run over `x`. */
+function biquad(x: Float32Array, [b0, b1, b2, a0, a1, a2]: Biquad): Float32Array {
   const y = new Float32Array(x.length);
   let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
   for (let i = 0; i < x.length; i++) {
@@ -27,6 +25,21 @@ export function highPass(x: Float32Array, cutoffHz: number, sampleRate = 16000):
     y[i] = out;
   }
   return y;
+}
+
+function butterworthTerms(cutoffHz: number, sampleRate: number): { cos: number; alpha: number } {
+  const w0 = (2 * Math.PI * cutoffHz) / sampleRate;
+  return { cos: Math.cos(w0), alpha: Math.sin(w0) / (2 * Math.SQRT1_2) };
+}
+
+export function highPass(x: Float32Array, cutoffHz: number, sampleRate = 16000): Float32Array {
+  const { cos, alpha } = butterworthTerms(cutoffHz, sampleRate);
+  return biquad(x, [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2, 1 + alpha, -2 * cos, 1 - alpha]);
+}
+
+export function lowPass(x: Float32Array, cutoffHz: number, sampleRate = 16000): Float32Array {
+  const { cos, alpha } = butterworthTerms(cutoffHz, sampleRate);
+  return biquad(x, [(1 - cos) / 2, 1 - cos, (1 - cos) / 2, 1 + alpha, -2 * cos, 1 - alpha]);
 }
 
 export function energyTruth(samples: Float32Array, nonSpeechAfterMs = Infinity): { startMs: number; endMs: number } {

@@ -1,5 +1,5 @@
 import { readWavAs16kMono, readWavAsMono } from '../audio/wav';
-import { highPass } from '../audio/speech-extent';
+import { highPass, lowPass } from '../audio/speech-extent';
 import { RealFft } from '../engine/echo/fft';
 import { sharedPath } from './shared-data';
 
@@ -84,23 +84,6 @@ export function convolve(signal: Float32Array, kernel: Float32Array): Float32Arr
   const out = new Float64Array(size);
   fft.inverse(aRe, aIm, out);
   return Float32Array.from(out.subarray(0, outLength));
-}
-
-function lowPass(x: Float32Array, cutoffHz: number): Float32Array {
-  const w0 = (2 * Math.PI * cutoffHz) / SR;
-  const alpha = Math.sin(w0) / (2 * Math.SQRT1_2);
-  const cos = Math.cos(w0);
-  const [b0, b1, b2] = [(1 - cos) / 2, 1 - cos, (1 - cos) / 2];
-  const [a0, a1, a2] = [1 + alpha, -2 * cos, 1 - alpha];
-  const y = new Float32Array(x.length);
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i] ?? 0;
-    const out = (b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) / a0;
-    x2 = x1; x1 = v; y2 = y1; y1 = out;
-    y[i] = out;
-  }
-  return y;
 }
 
 function rms(x: Float32Array): number {
