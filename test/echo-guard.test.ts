@@ -80,6 +80,48 @@ describe('EchoGuard', () => {
     expect(inDb - outDb).toBeLessThan(3);
   });
 
+  it('passes the microphone through with no lag while nothing played can be heard', () => {
+    const guard = new EchoGuard(config);
+    const mic = readWavAs16kMono(sharedPath('speech/spk1_snt1.wav')).samples;
+    for (let s = 0; s + 512 <= 16000; s += 512) {
+      const window = mic.subarray(s, s + 512);
+      const out = guard.process(window, ((s + 512) * 1000) / 16000);
+      expect(out.lagMs).toBe(0);
+      expect(out.echoFraction).toBe(0);
+      expect(Array.from(out.samples)).toEqual(Array.from(window));
+    }
+  });
+
+  it('switches to cleaning when a reference can be heard, and back to pass-through only when it is out of reach and quiet', () => {
+    const guard = new EchoGuard(config);
+    const mic = readWavAs16kMono(sharedPath('speech/jfk.wav')).samples.subarray(0, 4 * 16000);
+    const windows = Math.floor(mic.length / 512);
+    const stream: { startMs: number; samples: Float32Array; lagMs: number }[] = [];
+    // A silent reference (nothing audible to remove) from 1.0 s to 1.5 s on the input clock.
+    const referenceAt = 32 * 31;
+    for (let w = 0; w < windows; w++) {
+      const endMs = ((w + 1) * 512 * 1000) / 16000;
+      if (endMs === referenceAt) guard.addReference(new Float32Array(8000), 16000, referenceAt);
+      const out = guard.process(mic.subarray(w * 512, (w + 1) * 512), endMs, { quiet: endMs > 3000 });
+      stream.push({ startMs: endMs - 32 - out.lagMs, samples: out.samples, lagMs: out.lagMs });
+    }
+    const lags = stream.map((s) => s.lagMs);
+    const firstCleaning = lags.indexOf(guard.latencyMs);
+    // The reference was added just before the window ending at its start: that window is cleaned.
+    expect(stream[firstCleaning]?.startMs).toBe(referenceAt - 32 - guard.latencyMs);
+    // Cleaning lasts until the reference (ends at 1.5 s) is out of the echo's reach (≈ 2.4 s) and the
+    // caller reports quiet (from 3 s on).
+    const backToPassing = lags.indexOf(0, firstCleaning);
+    expect(stream[backToPassing]?.startMs).toBe(2976); // the first window ending after 3 s
+    expect(lags.slice(backToPassing).every((lag) => lag === 0)).toBe(true);
+    // With nothing to remove, every window holds the microphone's own samples at its place on the clock
+    // (the first cleaned window repeats the 16 ms already passed; the switch back skips 16 ms).
+    for (const { startMs, samples } of stream) {
+      const from = Math.round(startMs * 16);
+      for (let i = 0; i < samples.length; i += 7) expect(samples[i] ?? 0).toBeCloseTo(mic[from + i] ?? 0, 4);
+    }
+  });
+
   it('passes audio untouched when disabled, and rejects bad input clearly', () => {
     const guard = new EchoGuard({ ...config, enabled: false });
     const window = new Float32Array(512).fill(0.1);

@@ -10,7 +10,7 @@ import type { ModelSetName } from '../engine/host/types';
 import { loadStages, resolveModelPaths } from '../cli/model-sets';
 import type { ModelPaths } from '../engine/runtime';
 import { resolveThreads, type ThreadPlan } from '../engine/threads';
-import { feedAudio, waitIdle } from '../cli/feeder';
+import { feedAudio, feedSilence, waitIdle } from '../cli/feeder';
 import { cpuDefaultStandins } from '../dev/standins/index';
 import { RealisticText, readReplies, withRealisticText } from '../dev/standins/text-adapters';
 import { firstUnitDistribution, type FirstUnitStats } from './first-units';
@@ -313,10 +313,12 @@ async function runPipeline(
       });
       // Wait for the reply to start; then, unless full replies are wanted, stop it as a user who
       // heard enough would (its cost after first audio is not what this benchmark measures).
-      const deadline = performance.now() + 180_000;
-      while (engine.busy && !audioAt.some((a) => a.turn >= firstTurn && a.t >= lastVoicedAt) && performance.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      // The microphone stays live meanwhile (silence), so the input clock keeps pace with the wall clock.
+      await feedSilence(engine, {
+        frameSamples: VAD_WINDOW_SAMPLES,
+        timeoutMs: 180_000,
+        until: () => audioAt.some((a) => a.turn >= firstTurn && a.t >= lastVoicedAt) || !engine.busy,
+      });
       if (!options.fullReplies) engine.handle({ type: 'cancel' });
       await waitIdle(engine, 180_000);
       const clipTraces = [...traces.values()].filter((tr) => tr.turn >= firstTurn).sort((a, b) => a.turn - b.turn);

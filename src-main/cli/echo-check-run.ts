@@ -45,6 +45,7 @@ export async function runEchoCheck(input: EchoCheckInput): Promise<EchoCheckTrac
   const windows: EchoCheckTrace['windows'] = [];
   for (let start = 0; start + VAD_WINDOW_SAMPLES <= mic.length; start += VAD_WINDOW_SAMPLES) {
     const endMs = ((start + VAD_WINDOW_SAMPLES) * 1000) / SR;
+    // Judged on the audio the window holds: while the guard cleans, it lags by the guard's latency.
     const audible = endMs - path.guard.latencyMs <= farMs;
     const result = await path.window(mic.subarray(start, start + VAD_WINDOW_SAMPLES), endMs, audible);
     windows.push({ startMs: result.startMs, probability: result.probability, echoFraction: result.echoFraction });

@@ -36,6 +36,22 @@ export async function feedAudio(engine: VoiceEngine, samples: Float32Array, opti
   }
 }
 
+/**
+ * A live microphone in a quiet room: silent frames in real time until `until()` holds or
+ * `timeoutMs` passes. Keeps the engine's input clock running with the wall clock while it answers,
+ * as a real capture device does (and the VAD and echo guard keep their per-frame cost).
+ */
+export async function feedSilence(engine: VoiceEngine, options: { until: () => boolean; timeoutMs: number; frameSamples?: number }): Promise<void> {
+  const frame = options.frameSamples ?? 512;
+  const frameMs = (frame * 1000) / INPUT_SAMPLE_RATE;
+  const start = performance.now();
+  for (let i = 0; !options.until() && performance.now() - start < options.timeoutMs; i++) {
+    await sleep(start + (i + 1) * frameMs - performance.now());
+    if (options.until()) return;
+    engine.handle({ type: 'audio', sampleRate: INPUT_SAMPLE_RATE, samples: new Float32Array(frame) });
+  }
+}
+
 /** Resolves once the engine has nothing heard or answered in flight (bounded by `timeoutMs`). */
 export async function waitIdle(engine: VoiceEngine, timeoutMs: number, settleMs = 200): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -17,8 +17,15 @@ import { SampleTimeline } from './echo/timeline';
  * the room (`filterMs` of taps after the delay); the suppressor removes what is left (loudspeaker
  * distortion, reverberant tail, the echo before the filter has adapted).
  *
- * Output lags the input by one block (`latencyMs`, 16 ms): the samples returned for a window ending
- * at `endMs` are the cleaned microphone signal of the window ending at `endMs − latencyMs`.
+ * While cleaning, output lags the input by one block (`latencyMs`, 16 ms): the samples returned for
+ * a window ending at `endMs` are the cleaned microphone signal of the window ending at
+ * `endMs − latencyMs`. While nothing played can reach the microphone (no reference within the
+ * longest delay plus the room's tail) the guard passes the microphone through with no lag and no
+ * work, so the user's own turn (and its end-of-turn pause) is heard 16 ms sooner:
+ *  - passing → cleaning as soon as a reference could be heard; that window repeats the last
+ *    16 ms already passed through (the reference was silent there, so they are the same audio);
+ *  - cleaning → passing once the reference is out of reach and the caller reports quiet (its last
+ *    window was not speech): the 16 ms the cleaning lag held back are skipped, in silence.
  */
 export type EchoConfig = EngineConfig['echo'];
 
@@ -27,6 +34,13 @@ export interface EchoGuardResult {
   samples: Float32Array;
   /** How much of the window's energy the reference explains (0..1); 0 when nothing plays. */
   echoFraction: number;
+  /** How far `samples` lag the input window: 0 while passing through, `latencyMs` while cleaning. */
+  lagMs: number;
+}
+
+export interface EchoGuardProcessOptions {
+  /** The caller's last window was not speech: a switch back to pass-through may skip 16 ms here. */
+  quiet?: boolean;
 }
 
 export interface EchoGuardState {
@@ -95,6 +109,14 @@ export class EchoGuard {
   /** Samples of active reference the microphone has heard since the stream started. */
   private referencePlayed = 0;
   private readonly filterSamples: number;
+  /** After the reference's last sample, its echo can reach the microphone for this long. */
+  private readonly echoReachSamples: number;
+  /** True while nothing played can be heard: the microphone passes through. */
+  private passing = true;
+  /** The last block passed through (repeated by the first cleaned window). */
+  private readonly lastPassedBlock = new Float32Array(BLOCK);
+  /** Cleaned blocks still to drop (the canceller's first output after a restart covers the block before). */
+  private discardBlocks = 0;
   /** Input-clock index where the next window should start (undefined: a new stream). */
   private expectedStart: number | undefined;
   /** Index of the first sample in `pending`. */
@@ -110,6 +132,7 @@ export class EchoGuard {
     this.estimator = new DelayEstimator({ minLagSamples: this.minLag, maxLagSamples: maxLag, analysisSamples: ANALYSIS_SAMPLES, sampleRate: SR });
     const partitions = Math.max(1, Math.ceil((options.filterMs * SR) / 1000 / BLOCK) + PRE_DELAY_SAMPLES / BLOCK);
     this.filterSamples = partitions * BLOCK;
+    this.echoReachSamples = maxLag + this.filterSamples + ENVELOPE_AFTER_DELAY_SAMPLES;
     this.fdaf = new Fdaf({ blockSamples: BLOCK, partitions, step: options.step });
     this.suppressor = new ResidualSuppressor({
       blockSamples: BLOCK,
@@ -143,21 +166,22 @@ export class EchoGuard {
     return (this.reference.endIndex * 1000) / SR;
   }
 
-  /** How far the cleaned output lags the input (0 when disabled: the mic passes through). */
-  get outputLagMs(): number {
-    return this.options.enabled ? this.latencyMs : 0;
-  }
-
   /** A 16 kHz mic window ending at input-clock `endMs`: the echo-reduced window and the echo's share of its energy. */
-  process(window: Float32Array, endMs: number): EchoGuardResult {
+  process(window: Float32Array, endMs: number, options: EchoGuardProcessOptions = {}): EchoGuardResult {
     if (!(window instanceof Float32Array)) throw new TypeError('EchoGuard.process: window must be a Float32Array');
     if (!Number.isFinite(endMs)) throw new RangeError(`EchoGuard.process: invalid end time ${endMs}`);
-    if (!this.options.enabled) return { samples: window.slice(), echoFraction: 0 };
+    if (!this.options.enabled) return { samples: window.slice(), echoFraction: 0, lagMs: 0 };
     const startIndex = Math.round((endMs * SR) / 1000) - window.length;
     if (this.expectedStart !== undefined && startIndex !== this.expectedStart) this.restartStream();
-    if (this.expectedStart === undefined) this.pendingStart = startIndex;
     this.expectedStart = startIndex + window.length;
     this.mic.write(window, startIndex);
+    const outOfReach = this.reference.endIndex + this.echoReachSamples <= startIndex;
+    if (this.passing && !outOfReach) this.startCleaning(startIndex);
+    else if (!this.passing && outOfReach && options.quiet === true) this.passing = true;
+    if (this.passing) {
+      this.lastPassedBlock.set(window.subarray(Math.max(0, window.length - BLOCK)), Math.max(0, BLOCK - window.length));
+      return { samples: window.slice(), echoFraction: 0, lagMs: 0 };
+    }
     for (const v of window) this.pending.push(v);
     let fractionSum = 0;
     let blocks = 0;
@@ -170,7 +194,7 @@ export class EchoGuard {
     const samples = new Float32Array(window.length);
     const missing = Math.max(0, window.length - this.ready.length);
     samples.set(this.ready.splice(0, window.length - missing), missing);
-    return { samples, echoFraction: blocks > 0 ? fractionSum / blocks : 0 };
+    return { samples, echoFraction: blocks > 0 ? fractionSum / blocks : 0, lagMs: this.latencyMs };
   }
 
   /** Where the guard stands (for tests, logs and the UI). */
@@ -204,16 +228,29 @@ export class EchoGuard {
 
   private restartStream(): void {
     this.mic.clear();
+    this.expectedStart = undefined;
+    this.sinceEstimate = 0;
+    this.referencePlayed = 0;
+    this.passing = true;
+    this.lastPassedBlock.fill(0);
+  }
+
+  /**
+   * A reference can be heard from now on: the canceller and suppressor start on fresh signals (the
+   * learned echo path and delay are kept). Their first output block covers the block before this
+   * window, which was passed through unchanged, so that block is repeated as it was.
+   */
+  private startCleaning(startIndex: number): void {
+    this.passing = false;
     this.fdaf.resetSignals();
     this.suppressor.reset();
     for (const e of this.envelopeRing) e.fill(0);
     this.referencePrevious.fill(0);
     this.newestPrevious.fill(0);
     this.pending = [];
-    this.ready = [];
-    this.expectedStart = undefined;
-    this.sinceEstimate = 0;
-    this.referencePlayed = 0;
+    this.pendingStart = startIndex;
+    this.ready = Array.from(this.lastPassedBlock);
+    this.discardBlocks = 1;
   }
 
   private processBlock(block: number[], blockStart: number): void {
@@ -257,7 +294,8 @@ export class EchoGuard {
       referenceEnvelope: this.envelope,
       adaptation: Math.max(this.fdaf.progress, 1 - this.echoPresence),
     });
-    for (const v of out) this.ready.push(v);
+    if (this.discardBlocks > 0) this.discardBlocks--;
+    else for (const v of out) this.ready.push(v);
   }
 
   private updateDelay(endIndex: number): void {

@@ -6,8 +6,11 @@ import { EchoGuard } from '../echo-guard';
  * The microphone path while the assistant may be audible, as the app runs it:
  * mic window → EchoGuard → VAD (on the echo-reduced window) → BargeInDetector.
  * The VAD probability it returns is that of the cleaned window, so the endpointer can use the
- * same number. Times are input-clock ms; the cleaned window lags by the guard's `latencyMs`.
+ * same number. Times are input-clock ms; while the guard cleans, the window lags by its `latencyMs`.
  */
+/** Below this VAD probability a window is quiet: the guard may skip its held-back 16 ms after it. */
+const QUIET_PROBABILITY = 0.2;
+
 export interface SpeechProbability {
   probability(window: Float32Array): Promise<number>;
 }
@@ -26,6 +29,7 @@ export interface GuardedWindow {
 export class EchoSafeBargeIn {
   readonly guard: EchoGuard;
   readonly detector: BargeInDetector;
+  private lastProbability = 0;
 
   constructor(
     private readonly vad: SpeechProbability,
@@ -52,10 +56,11 @@ export class EchoSafeBargeIn {
    * its turn controller, whose own `BargeInDetector` (same class, same settings) decides barge-in.
    */
   async hear(samples: Float32Array, endMs: number): Promise<Omit<GuardedWindow, 'bargeIn'>> {
-    const cleaned = this.guard.process(samples, endMs);
-    const lag = this.guard.outputLagMs;
+    const cleaned = this.guard.process(samples, endMs, { quiet: this.lastProbability < QUIET_PROBABILITY });
     const durationMs = (samples.length * 1000) / 16000;
     const probability = await this.vad.probability(cleaned.samples);
+    this.lastProbability = probability;
+    const lag = cleaned.lagMs;
     return { samples: cleaned.samples, startMs: endMs - durationMs - lag, endMs: endMs - lag, probability, echoFraction: cleaned.echoFraction };
   }
 
