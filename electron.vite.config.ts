@@ -5,6 +5,7 @@ import { defineConfig } from 'electron-vite';
 /**
  * out/main/index.js     Electron main (ESM)
  * out/main/worker.js    engine process entry (utilityProcess / child_process.fork), next to index.js
+ * out/main/tts-thread.js  the engine's speech synthesis thread (worker_threads), next to worker.js
  * out/preload/preload.cjs  sandboxed preload: must be one self-contained CommonJS file
  * out/renderer/         the React UI (also served by web mode, `npm run serve`)
  */
@@ -35,6 +36,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src-main/index.ts'),
           worker: resolve(root, 'src-main/engine/host/worker.ts'),
+          'tts-thread': resolve(root, 'src-main/engine/tts-thread-entry.ts'),
         },
         external: nativeExternals,
         output: {

@@ -5,7 +5,8 @@ import type { StageName } from './events';
 import type { SpeechStages, Stage } from './stages';
 import type { EngineInit } from './host/init';
 import { ConversationJournal } from './journal';
-import { KOKORO_ONNX_FILE, KokoroTts } from './tts';
+import { KOKORO_ONNX_FILE, type KokoroTtsOptions } from './tts';
+import { ThreadedTts } from './tts-thread';
 import { LlamaChat } from './llm';
 import { SileroVad } from './vad';
 import { WhisperStt } from './stt';
@@ -65,7 +66,7 @@ export async function loadModelStages(config: EngineConfig, paths: ModelPaths): 
   const vad = SileroVad.load({ modelPath: config.models.vad, threads: threads.vad });
   const stt = WhisperStt.load(sttOptions(config, paths.stt, threads.stt));
   const llm = LlamaChat.load(llmOptions(config, paths.llm, threads.llm));
-  const tts = KokoroTts.load(ttsOptions(config, paths.tts, threads.tts));
+  const tts = ThreadedTts.load(ttsOptions(config, paths.tts, threads.tts));
   const settled = await Promise.allSettled([vad, stt, llm, tts]);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
@@ -88,7 +89,7 @@ export async function reloadStage(name: StageName, config: EngineConfig, userMod
     case 'llm':
       return LlamaChat.load(llmOptions(config, paths!.llm, threads.llm));
     case 'tts':
-      return KokoroTts.load(ttsOptions(config, paths!.tts, threads.tts));
+      return ThreadedTts.load(ttsOptions(config, paths!.tts, threads.tts));
   }
 }
 
@@ -122,6 +123,6 @@ function llmOptions(config: EngineConfig, modelPath: string, threads: number): P
   return { modelPath, threads, gpu, contextSize, systemPrompt, maxTokens, timeoutMs, historyTokenBudget, temperature, seed };
 }
 
-function ttsOptions(config: EngineConfig, modelDir: string, threads: number): Parameters<typeof KokoroTts.load>[0] {
+function ttsOptions(config: EngineConfig, modelDir: string, threads: number): KokoroTtsOptions {
   return { modelDir, dtype: config.models.ttsDtype, device: config.tts.device, threads, voice: config.tts.voice, speed: config.tts.speed };
 }
