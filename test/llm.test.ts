@@ -204,6 +204,25 @@ describe('LlamaChat on stories260K (real node-llama-cpp)', () => {
     expect(interrupted).toBeGreaterThan(complete); // the " —" mark is in the prompt
   });
 
+  it('hold() pauses generation between tokens until released; the answer is the same', async () => {
+    const free = await chat.respond('Tell me about a cat.', {});
+    const arrivals: number[] = [];
+    const release = chat.hold();
+    const heldAt = performance.now();
+    const answer = chat.respond('Tell me about a cat.', { onToken: () => arrivals.push(performance.now()) });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // While held, at most the batch already in flight (the prompt) completes: no tokens arrive.
+    expect(arrivals.length).toBe(0);
+    const releasedAt = performance.now();
+    release();
+    release(); // idempotent
+    const held = await answer;
+    expect(held.text).toBe(free.text);
+    expect(arrivals.length).toBeGreaterThan(0);
+    expect(arrivals[0]).toBeGreaterThanOrEqual(releasedAt);
+    expect(releasedAt - heldAt).toBeGreaterThanOrEqual(390);
+  });
+
   it('serialises concurrent calls on its one sequence', async () => {
     const talk = await load({ maxTokens: 8 });
     const reference = await (await load({ maxTokens: 8 })).respond('One day');

@@ -151,10 +151,14 @@ export function loadClips(dir: string, limit?: number): BenchClip[] {
 /** Model calls still running (abandoned partials and cancelled answers finish in the background). */
 let callsInFlight = 0;
 
-/** Waits until no model call of the bench's engines runs (a stage must not be disposed under one). */
-async function settleCalls(timeoutMs: number): Promise<void> {
+/**
+ * Waits until no model call of the bench's engines runs, including a synthesis whose caller gave
+ * up (an ONNX run cannot be interrupted): a stage must not be disposed under one, and the next
+ * clip starts on quiet cores, as a user's next turn does after an answer that was heard in full.
+ */
+async function settleCalls(tts: SpeechStages['tts'], timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (callsInFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while ((callsInFlight > 0 || tts.busy === true) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Wraps each stage to record when it is busy (for the engine-overhead figure). */
@@ -321,6 +325,7 @@ async function runPipeline(
       });
       if (!options.fullReplies) engine.handle({ type: 'cancel' });
       await waitIdle(engine, 180_000);
+      await settleCalls(stages.tts, 180_000);
       const clipTraces = [...traces.values()].filter((tr) => tr.turn >= firstTurn).sort((a, b) => a.turn - b.turn);
       // The answer to the clip is the first audio after its last voiced sample.
       const reply = audioAt.filter((a) => a.turn >= firstTurn && a.t >= lastVoicedAt).sort((a, b) => a.t - b.t)[0];
@@ -364,7 +369,7 @@ async function runPipeline(
   const wallMs = performance.now() - wallStart;
   await engine.dispose();
   // The next pipeline starts on quiet stages, as this one did.
-  await settleCalls(300_000);
+  await settleCalls(stages.tts, 300_000);
   const cache = pipeline === 'peer' ? undefined : { hits: engine.ttsCache.hits, misses: engine.ttsCache.misses };
   return { pipeline, turns, cpuMs: (cpu.user + cpu.system) / 1000, wallMs, ttsCache: cache };
 }

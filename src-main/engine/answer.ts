@@ -86,6 +86,7 @@ export class AnswerHandle {
         voice: () => this.deps.config().tts,
         signal,
         cache: this.deps.cache,
+        holdGeneration: llm.hold?.bind(llm),
         onUnit: (unit, text) => {
           const t = now();
           this.out({ type: 'unit_ready', turn: this.turn, t, unit, text, first: unit === 0 });

@@ -1,3 +1,4 @@
+import { DispatchGate } from './dispatch-gate';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -245,6 +246,7 @@ export class LlamaChat implements LlmStage {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly session: LlamaChatSession,
+    private readonly gate: DispatchGate,
     backend: StageBackend,
   ) {
     this.backend = backend;
@@ -267,11 +269,15 @@ export class LlamaChat implements LlmStage {
       model = await loadModelFile(llama, options.modelPath, size);
     }
     let context: LlamaContext;
+    const gate = new DispatchGate();
     try {
       context = await model.createContext({
         contextSize: Math.min(options.contextSize, model.trainContextSize),
         threads: options.threads,
-        sequences: 1,
+        // One sequence is used. With a single sequence node-llama-cpp dispatches each batch at once,
+        // bypassing the schedule; with a spare one (its KV cells stay empty) the gate is consulted.
+        sequences: 2,
+        batching: { dispatchSchedule: gate.schedule },
       });
     } catch (error) {
       await model.dispose();
@@ -286,7 +292,15 @@ export class LlamaChat implements LlmStage {
       `node-llama-cpp (llama.cpp) ${path.basename(options.modelPath)}, ` +
       `${session.chatWrapper.wrapperName} template, context ${context.contextSize}` +
       (fallbackReason ? `; GPU not used: ${fallbackReason}` : '');
-    return new LlamaChat(options, model, context, session, { device, detail, threads: options.threads });
+    return new LlamaChat(options, model, context, session, gate, { device, detail, threads: options.threads });
+  }
+
+  /**
+   * Pauses token generation (between tokens) until the returned release is called, so a more
+   * urgent job has the cores: the engine holds it while an answer's first unit is synthesized.
+   */
+  hold(): () => void {
+    return this.gate.hold();
   }
 
   /** The history budget actually applied (also bounded by what fits in the context). */

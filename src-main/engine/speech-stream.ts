@@ -19,6 +19,12 @@ export interface SpeechStreamOptions {
   voice: () => { voice: string; speed: number };
   signal: AbortSignal;
   cache?: TtsCache;
+  /**
+   * Pauses the LLM while the first unit is synthesized (returns the release): that synthesis is
+   * the critical path to first audio, and on a few cores a generation running beside it slows it
+   * down several times; the next units' text can wait for the first unit's playback.
+   */
+  holdGeneration?: () => () => void;
   /** A unit of text was cut (before its synthesis starts). */
   onUnit: (unit: number, text: string) => void;
   /** A unit's audio, in unit order. */
@@ -69,7 +75,12 @@ export class SpeechStream {
       const { voice, speed } = this.options.voice();
       let samples = cache?.get(text, voice, speed);
       if (!samples) {
-        samples = await tts.synthesize(text, { signal, voice, speed });
+        const release = unit === 0 ? this.options.holdGeneration?.() : undefined;
+        try {
+          samples = await tts.synthesize(text, { signal, voice, speed });
+        } finally {
+          release?.();
+        }
         cache?.set(text, voice, speed, samples);
       }
       throwIfAborted(signal, 'speech');

@@ -41,6 +41,11 @@ export interface LlmStage extends Stage {
   prefill?(partialUserText: string, options: { signal?: AbortSignal }): Promise<unknown>;
   /** Replaces the system prompt live (the next answer uses it; the history is kept). */
   setSystemPrompt(text: string): void | Promise<void>;
+  /**
+   * Pauses generation between tokens until the returned release is called (the first unit's
+   * synthesis gets the cores). Optional: stages without it keep generating.
+   */
+  hold?(): () => void;
 }
 
 export interface TtsStage extends Stage {
