@@ -187,7 +187,8 @@ function instrument(stages: SpeechStages, clock: () => number, calls: CallInterv
  * Engine overhead on the critical path: the time between end of speech and first audio that is
  * neither a model call nor the endpointing wait. The chain is: endpoint (pause for a speculative
  * start, else end of turn) → STT call → LLM call (until the first unit's token) → TTS call for the
- * first unit → audio event; overhead is the sum of the gaps between those links.
+ * first unit (none when it came from the cache) → audio event; overhead is the sum of the gaps
+ * between those links.
  */
 export function criticalPathOverhead(
   calls: readonly CallInterval[],
@@ -200,8 +201,9 @@ export function criticalPathOverhead(
   const last = <T>(list: T[]): T | undefined => list[list.length - 1];
   const stt = last(calls.filter((c) => c.stage === 'stt' && c.end <= llmRequest + 0.5));
   const llm = calls.find((c) => c.stage === 'llm' && c.start >= llmRequest - 0.5);
-  const tts = calls.find((c) => c.stage === 'tts' && c.start >= firstUnit - 0.5);
-  if (!stt || !llm || !tts) return undefined;
+  // The first unit's synthesis ends before its audio; none does when the unit came from the cache.
+  const tts = calls.find((c) => c.stage === 'tts' && c.start >= firstUnit - 0.5 && c.end <= firstAudioAt + 0.5);
+  if (!stt || !llm) return undefined;
   // A speculative start is triggered by the pause; otherwise by the end-of-turn confirmation.
   const trigger = eot !== undefined && stt.start >= eot - 0.5 ? eot : (pauseAt ?? stt.start);
   const vad = calls.filter((c) => c.stage === 'vad' && c.end > trigger && c.start < stt.start);
@@ -209,8 +211,7 @@ export function criticalPathOverhead(
     // The windows still queued for the VAD when the pause was reached are model calls too.
     endpoint_to_stt: stt.start - trigger - vad.reduce((sum, c) => sum + (Math.min(c.end, stt.start) - Math.max(c.start, trigger)), 0),
     stt_to_llm: llm.start - stt.end,
-    unit_to_tts: tts.start - firstUnit,
-    tts_to_audio: firstAudioAt - tts.end,
+    ...(tts ? { unit_to_tts: tts.start - firstUnit, tts_to_audio: firstAudioAt - tts.end } : { unit_to_audio: firstAudioAt - firstUnit }),
   };
   const rounded = Object.fromEntries(Object.entries(gaps).map(([k, v]) => [k, round(Math.max(0, v))]));
   return { total: Object.values(rounded).reduce((sum, gap) => sum + gap, 0), gaps: rounded };
