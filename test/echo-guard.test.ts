@@ -109,10 +109,14 @@ describe('EchoGuard', () => {
     const firstCleaning = lags.indexOf(guard.latencyMs);
     // The reference was added just before the window ending at its start: that window is cleaned.
     expect(stream[firstCleaning]?.startMs).toBe(referenceAt - 32 - guard.latencyMs);
-    // Cleaning lasts until the reference (ends at 1.5 s) is out of the echo's reach (≈ 2.4 s) and the
-    // caller reports quiet (from 3 s on).
+    // Cleaning lasts until the reference (ends at 1.5 s) is out of the echo's reach (≈ 2.4 s), and
+    // the 16 ms it skips are silence (the caller only reports quiet from 3 s on).
     const backToPassing = lags.indexOf(0, firstCleaning);
-    expect(stream[backToPassing]?.startMs).toBe(2976); // the first window ending after 3 s
+    const switchAt = stream[backToPassing]?.startMs ?? Number.NaN;
+    expect(switchAt).toBeGreaterThanOrEqual(1500 + config.maxDelayMs + config.filterMs);
+    expect(switchAt).toBeLessThan(3000);
+    const skipped = mic.subarray(Math.round((switchAt - 16) * 16), Math.round(switchAt * 16));
+    expect(skipped.reduce((sum, v) => sum + v * v, 0) / skipped.length).toBeLessThan(1e-4);
     expect(lags.slice(backToPassing).every((lag) => lag === 0)).toBe(true);
     // With nothing to remove, every window holds the microphone's own samples at its place on the clock
     // (the first cleaned window repeats the 16 ms already passed; the switch back skips 16 ms).
@@ -120,6 +124,19 @@ describe('EchoGuard', () => {
       const from = Math.round(startMs * 16);
       for (let i = 0; i < samples.length; i += 7) expect(samples[i] ?? 0).toBeCloseTo(mic[from + i] ?? 0, 4);
     }
+  });
+
+  it('without silence to skip, stays cleaning until the caller reports quiet', () => {
+    const guard = new EchoGuard(config);
+    guard.addReference(new Float32Array(8000), 16000, 0);
+    let noise = 12345;
+    const loud = (): Float32Array => Float32Array.from({ length: 512 }, () => ((noise = (noise * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.5);
+    const lags: number[] = [];
+    for (let w = 0; w < 100; w++) {
+      const endMs = (w + 1) * 32;
+      lags.push(guard.process(loud(), endMs, { quiet: endMs > 2500 }).lagMs);
+    }
+    expect(lags.indexOf(0)).toBe(Math.floor(2500 / 32)); // the first window ending after 2.5 s
   });
 
   it('passes audio untouched when disabled, and rejects bad input clearly', () => {

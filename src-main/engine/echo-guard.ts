@@ -24,8 +24,9 @@ import { SampleTimeline } from './echo/timeline';
  * work, so the user's own turn (and its end-of-turn pause) is heard 16 ms sooner:
  *  - passing → cleaning as soon as a reference could be heard; that window repeats the last
  *    16 ms already passed through (the reference was silent there, so they are the same audio);
- *  - cleaning → passing once the reference is out of reach and the caller reports quiet (its last
- *    window was not speech): the 16 ms the cleaning lag held back are skipped, in silence.
+ *  - cleaning → passing once the reference is out of reach and the 16 ms the cleaning lag held
+ *    back are silence (the caller's last window was not speech, or they are below -40 dBFS, as
+ *    in the gaps between words): those 16 ms are skipped.
  */
 export type EchoConfig = EngineConfig['echo'];
 
@@ -81,6 +82,8 @@ const LATER_MOVE_SAMPLES = 3 * BLOCK;
 /** Once the delay is measured, the coarse echo bound looks this far past it (early reverberation). */
 const ENVELOPE_AFTER_DELAY_SAMPLES = 10 * BLOCK;
 const TIMELINE_CAPACITY = 1 << 21;
+/** Mean square below which a block is silence a switch to pass-through may skip (-40 dBFS). */
+const SILENT_BLOCK_POWER = 1e-4;
 
 export class EchoGuard {
   readonly latencyMs = (BLOCK / SR) * 1000;
@@ -177,7 +180,7 @@ export class EchoGuard {
     this.mic.write(window, startIndex);
     const outOfReach = this.reference.endIndex + this.echoReachSamples <= startIndex;
     if (this.passing && !outOfReach) this.startCleaning(startIndex);
-    else if (!this.passing && outOfReach && options.quiet === true) this.passing = true;
+    else if (!this.passing && outOfReach && (options.quiet === true || this.heldBackIsSilent(startIndex))) this.passing = true;
     if (this.passing) {
       this.lastPassedBlock.set(window.subarray(Math.max(0, window.length - BLOCK)), Math.max(0, BLOCK - window.length));
       return { samples: window.slice(), echoFraction: 0, lagMs: 0 };
@@ -233,6 +236,14 @@ export class EchoGuard {
     this.referencePlayed = 0;
     this.passing = true;
     this.lastPassedBlock.fill(0);
+  }
+
+  /** The last block before `startIndex` (what a switch to pass-through skips) is near-silent. */
+  private heldBackIsSilent(startIndex: number): boolean {
+    this.mic.read(startIndex - BLOCK, this.micBlock);
+    let power = 0;
+    for (const v of this.micBlock) power += v * v;
+    return power / BLOCK < SILENT_BLOCK_POWER;
   }
 
   /**
