@@ -10,7 +10,7 @@ import type { ModelSetName } from '../engine/host/types';
 import { loadStages, resolveModelPaths } from '../cli/model-sets';
 import type { ModelPaths } from '../engine/runtime';
 import { resolveThreads, type ThreadPlan } from '../engine/threads';
-import { feedAudio, feedSilence, waitIdle } from '../cli/feeder';
+import { feedAudio, feedSilence } from '../cli/feeder';
 import { cpuDefaultStandins } from '../dev/standins/index';
 import { RealisticText, readReplies, withRealisticText } from '../dev/standins/text-adapters';
 import { firstUnitDistribution, type FirstUnitStats } from './first-units';
@@ -325,8 +325,21 @@ async function runPipeline(
         until: () => audioAt.some((a) => a.turn >= firstTurn && a.t >= lastVoicedAt) || !engine.busy,
       });
       if (!options.fullReplies) engine.handle({ type: 'cancel' });
-      await waitIdle(engine, 180_000);
-      await settleCalls(stages.tts, 180_000);
+      // Then until the engine and every model call (an abandoned synthesis too) are done, the mic
+      // still live: the next clip starts on quiet cores, as a user's next turn does after an answer.
+      let quietSince: number | undefined;
+      const settled = (): boolean => {
+        if (engine.busy || callsInFlight > 0 || stages.tts.busy === true) {
+          quietSince = undefined;
+          return false;
+        }
+        quietSince ??= performance.now();
+        return performance.now() - quietSince >= 200;
+      };
+      await feedSilence(engine, { frameSamples: VAD_WINDOW_SAMPLES, timeoutMs: 180_000, until: settled });
+      if (!settled()) {
+        throw new Error(`bench: still busy 180 s after ${clip.name} (engine ${engine.busy}, model calls ${callsInFlight}, synthesis ${stages.tts.busy === true})`);
+      }
       const clipTraces = [...traces.values()].filter((tr) => tr.turn >= firstTurn).sort((a, b) => a.turn - b.turn);
       // The answer to the clip is the first audio after its last voiced sample.
       const reply = audioAt.filter((a) => a.turn >= firstTurn && a.t >= lastVoicedAt).sort((a, b) => a.t - b.t)[0];

@@ -45,7 +45,8 @@ export async function feedSilence(engine: VoiceEngine, options: { until: () => b
   const frame = options.frameSamples ?? 512;
   const frameMs = (frame * 1000) / INPUT_SAMPLE_RATE;
   const start = performance.now();
-  for (let i = 0; !options.until() && performance.now() - start < options.timeoutMs; i++) {
+  // `until` is asked just before each frame is due, when the previous one has long been heard.
+  for (let i = 0; performance.now() - start < options.timeoutMs; i++) {
     await sleep(start + (i + 1) * frameMs - performance.now());
     if (options.until()) return;
     engine.handle({ type: 'audio', sampleRate: INPUT_SAMPLE_RATE, samples: new Float32Array(frame) });
