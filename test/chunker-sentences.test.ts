@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { SpeechChunker, cleanForSpeech, type SpeechChunkerOptions } from '../src-main/engine/chunker';
+import { chunkWith, rng, splits } from './chunker-helpers';
 
 /** Whole sentences only (no early first unit), to test sentence ends on their own. */
 const SENTENCES: SpeechChunkerOptions = { firstUnitMinWords: 1000, firstUnitMaxWords: 0, maxUnitChars: 400 };
 
 function chunk(pieces: readonly string[], options: SpeechChunkerOptions = SENTENCES): string[] {
-  const chunker = new SpeechChunker(options);
-  const units: string[] = [];
-  for (const piece of pieces) units.push(...chunker.push(piece));
-  units.push(...chunker.flush());
-  return units;
+  return chunkWith(new SpeechChunker(options), pieces);
 }
 
-/** The same text pushed whole, character by character and word by word. */
-function splits(text: string): string[][] {
-  return [[text], Array.from(text), text.split(/(?=\s)/), text.split(/(?<=\s)/)];
-}
 
 function expectUnits(text: string, units: string[], options?: SpeechChunkerOptions): void {
   for (const pieces of splits(text)) expect(chunk(pieces, options)).toEqual(units);
@@ -99,17 +92,6 @@ describe('sentence ends (issue 14 classes)', () => {
   });
 });
 
-/** Deterministic PRNG (mulberry32) so the generated texts and splits are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = [
   'The U.S. Army', 'arrived at 3 p.m.', 'Monday.', 'It costs $4.99,', 'or approx. 20 kg.', 'I met A. Karpov', 'today!',

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SpeechChunker, cleanForSpeech, type SpeechChunkerOptions } from '../src-main/engine/chunker';
+import { chunkWith, rng } from './chunker-helpers';
 
-/** Deterministic PRNG (mulberry32) so the random token splits are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Splits text into random pieces of 1–6 code points, like an LLM's token stream. */
 function randomPieces(text: string, seed: number): string[] {
@@ -27,11 +17,7 @@ function randomPieces(text: string, seed: number): string[] {
 }
 
 function chunk(pieces: string[], options?: SpeechChunkerOptions): string[] {
-  const chunker = new SpeechChunker(options);
-  const units: string[] = [];
-  for (const piece of pieces) units.push(...chunker.push(piece));
-  units.push(...chunker.flush());
-  return units;
+  return chunkWith(new SpeechChunker(options), pieces);
 }
 
 /** The chunker's settings before the first-unit word cap (these cases test sentences and clauses). */

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHUNKER_OPTIONS, SpeechChunker, firstUnitCut, firstUnitOf } from '../src-main/engine/chunker';
 import { EngineConfigSchema } from '../src-main/engine/config';
+import { chunkWith, splits } from './chunker-helpers';
 
 function chunk(pieces: readonly string[], chunker = new SpeechChunker()): string[] {
-  const units: string[] = [];
-  for (const piece of pieces) units.push(...chunker.push(piece));
-  units.push(...chunker.flush());
-  return units;
+  return chunkWith(chunker, pieces);
 }
 
-/** Whole, character by character, word by word (both ways of attaching the spaces). */
-function splits(text: string): string[][] {
-  return [[text], Array.from(text), text.split(/(?=\s)/), text.split(/(?<=\s)/)];
-}
 
 describe('first unit (issue 12: short, and still sounds like speech)', () => {
   const cases: Array<[string, string, string]> = [

@@ -42,7 +42,8 @@ export function lowPass(x: Float32Array, cutoffHz: number, sampleRate = 16000): 
   return biquad(x, [(1 - cos) / 2, 1 - cos, (1 - cos) / 2, 1 + alpha, -2 * cos, 1 - alpha]);
 }
 
-export function energyTruth(samples: Float32Array, nonSpeechAfterMs = Infinity): { startMs: number; endMs: number } {
+/** Energy (dB) of each whole 512-sample (32 ms) window, after a 120 Hz high-pass (rumble, DC). */
+export function windowEnergyDb(samples: Float32Array): number[] {
   const filtered = highPass(samples, 120);
   const win = 512;
   const db: number[] = [];
@@ -51,6 +52,11 @@ export function energyTruth(samples: Float32Array, nonSpeechAfterMs = Infinity):
     for (let j = i; j < i + win; j++) e += (filtered[j] ?? 0) ** 2;
     db.push(10 * Math.log10(e / win + 1e-12));
   }
+  return db;
+}
+
+export function energyTruth(samples: Float32Array, nonSpeechAfterMs = Infinity): { startMs: number; endMs: number } {
+  const db = windowEnergyDb(samples);
   const peak = Math.max(...db);
   const floor = [...db].sort((a, b) => a - b)[Math.floor(db.length * 0.1)] ?? -120;
   const threshold = Math.max(peak - 35, floor + 8);

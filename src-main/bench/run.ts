@@ -158,7 +158,11 @@ let callsInFlight = 0;
  */
 async function settleCalls(tts: SpeechStages['tts'], timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while ((callsInFlight > 0 || tts.busy === true) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (modelCallsRunning(tts) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function modelCallsRunning(tts: SpeechStages['tts']): boolean {
+  return callsInFlight > 0 || tts.busy === true;
 }
 
 /** Wraps each stage to record when it is busy (for the engine-overhead figure). */
@@ -329,7 +333,7 @@ async function runPipeline(
       // still live: the next clip starts on quiet cores, as a user's next turn does after an answer.
       let quietSince: number | undefined;
       const settled = (): boolean => {
-        if (engine.busy || callsInFlight > 0 || stages.tts.busy === true) {
+        if (engine.busy || modelCallsRunning(stages.tts)) {
           quietSince = undefined;
           return false;
         }

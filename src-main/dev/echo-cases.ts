@@ -1,5 +1,5 @@
 import { readWavAs16kMono, readWavAsMono } from '../audio/wav';
-import { highPass, lowPass } from '../audio/speech-extent';
+import { highPass, lowPass, windowEnergyDb } from '../audio/speech-extent';
 import { RealFft } from '../engine/echo/fft';
 import { sharedPath } from './shared-data';
 
@@ -142,14 +142,7 @@ export function mix(...signals: Float32Array[]): Float32Array {
  * plosive burst) are ignored.
  */
 export function speechTurns(near: Float32Array, mergeGapMs = 500): SpeechTurn[] {
-  const filtered = highPass(near, 120);
-  const win = 512;
-  const db: number[] = [];
-  for (let i = 0; i + win <= filtered.length; i += win) {
-    let e = 0;
-    for (let j = i; j < i + win; j++) e += (filtered[j] ?? 0) ** 2;
-    db.push(10 * Math.log10(e / win + 1e-12));
-  }
+  const db = windowEnergyDb(near);
   if (db.length === 0) return [];
   const peak = Math.max(...db);
   const threshold = Math.max(peak - 35, -60);
