@@ -36,7 +36,7 @@ export default defineConfig({
         input: {
           index: resolve(root, 'src-main/index.ts'),
           worker: resolve(root, 'src-main/engine/host/worker.ts'),
-          'tts-thread': resolve(root, 'src-main/engine/tts-thread-entry.ts'),
+          'tts-thread': resolve(root, 'src-main/engine/stages/tts/thread-entry.ts'),
         },
         external: nativeExternals,
         output: {

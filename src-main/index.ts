@@ -1,7 +1,7 @@
 import { BrowserWindow, app, ipcMain, protocol, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppSettings, DownloadProgress, HardwareInfo, ShortcutAction } from '../src-renderer/src/bridge-types';
+import type { AppSettings, DownloadProgress, HardwareInfo, ShortcutAction } from './shared/bridge-types';
 import { UtilityEngineHost } from './app/engine-host';
 import { IPC, IPC_EVENTS, parseIpc, type IpcArgs, type IpcChannel } from './app/ipc-schemas';
 import { ModelsService } from './app/models-service';

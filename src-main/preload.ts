@@ -7,7 +7,7 @@ import {
   type ModelInfo,
   type MurmurBridge,
   type ShortcutAction,
-} from '../src-renderer/src/bridge-types';
+} from './shared/bridge-types';
 import { IPC, IPC_EVENTS } from './app/ipc-channels';
 
 /*

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fixturesDir } from '../src-main/dev/shared-data';
+import { fixturesDir } from '../src-main/tools/dev/shared-data';
 
 /** The data every test run needs ships in test/fixtures; fail the whole run at once, naming what is missing. */
 const REQUIRED_FIXTURES = [

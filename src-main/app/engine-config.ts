@@ -1,6 +1,6 @@
-import { defaultAppSettings as defaultAppSettingsFor, type AppSettings } from '../../src-renderer/src/bridge-types';
-import { resolveConfig, type EngineConfigInput, type EngineConfigPatch } from '../engine/config';
-import { planThreads } from '../engine/threads';
+import { defaultAppSettings as defaultAppSettingsFor, type AppSettings } from '../shared/bridge-types';
+import { resolveConfig, type EngineConfigInput, type EngineConfigPatch } from '../shared/config';
+import { planThreads } from '../engine/stages/threads';
 
 /**
  * The one place where app settings become engine configuration. Pure (no electron, no I/O), so

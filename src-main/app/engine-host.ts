@@ -1,8 +1,8 @@
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
-import type { EngineCommand } from '../engine/protocol';
-import type { EngineEvent } from '../engine/events';
+import type { EngineCommand } from '../shared/protocol';
+import type { EngineEvent } from '../shared/events';
 import type { EngineInit } from '../engine/host/init';
-import type { EngineLink, HostEvent, HostNotice } from '../engine/host/types';
+import type { EngineLink, HostEvent, HostNotice } from '../shared/host-types';
 import { ENGINE_MALLOC_ENV } from '../engine/host/malloc-env';
 
 export interface UtilityEngineHostOptions {

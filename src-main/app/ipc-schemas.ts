@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AppSettings, ShortcutAction } from '../../src-renderer/src/bridge-types';
+import type { AppSettings, ShortcutAction } from '../shared/bridge-types';
 
 import { IPC } from './ipc-channels';
 

@@ -1,7 +1,7 @@
 import { downloadModel, DownloadError } from '../models/downloader';
 import { ModelStore } from '../models/store';
 import type { ModelEntry } from '../models/manifest';
-import type { DownloadProgress, ModelInfo, TtsDtypeSetting } from '../../src-renderer/src/bridge-types';
+import type { DownloadProgress, ModelInfo, TtsDtypeSetting } from '../shared/bridge-types';
 
 export interface ModelsServiceOptions {
   /** `userData/models`: where first-run downloads go. */

@@ -1,5 +1,5 @@
-import type { AppSettings, AppSocketReply, HardwareInfo } from '../../src-renderer/src/bridge-types';
-import type { EngineConfigInput, EngineConfigPatch } from '../engine/config';
+import type { AppSettings, AppSocketReply, HardwareInfo } from '../shared/bridge-types';
+import type { EngineConfigInput, EngineConfigPatch } from '../shared/config';
 import { engineConfigFromSettings, modelSetFor, type HardwareProfile } from './engine-config';
 import { AppSettingsPatchSchema } from './ipc-schemas';
 import type { JsonStore } from './json-store';

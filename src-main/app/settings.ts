@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { AppSettings } from '../../src-renderer/src/bridge-types';
+import type { AppSettings } from '../shared/bridge-types';
 import type { WindowBounds } from '../window-options';
 import { DEFAULT_WINDOW_BOUNDS } from '../window-options';
 import { defaultAppSettings, type HardwareProfile } from './engine-config';

@@ -1,6 +1,6 @@
 import { globalShortcut } from 'electron';
 import { z } from 'zod';
-import type { ShortcutAction } from '../../src-renderer/src/bridge-types';
+import type { ShortcutAction } from '../shared/bridge-types';
 import { JsonStore } from './json-store';
 
 /**

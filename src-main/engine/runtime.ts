@@ -1,16 +1,16 @@
-import type { EngineConfig } from './config';
-import { resolveConfig } from './config';
-import { VoiceEngine } from './engine';
-import type { StageName } from './events';
-import type { SpeechStages, Stage } from './stages';
+import type { EngineConfig } from '../shared/config';
+import { resolveConfig } from '../shared/config';
+import { VoiceEngine } from './core/voice-engine';
+import type { StageName } from '../shared/events';
+import type { SpeechStages, Stage } from './stages/contracts';
 import type { EngineInit } from './host/init';
-import { ConversationJournal } from './journal';
-import { KOKORO_ONNX_FILE, type KokoroTtsOptions } from './tts';
-import { ThreadedTts } from './tts-thread';
-import { LlamaChat } from './llm';
-import { SileroVad } from './vad';
-import { WhisperStt } from './stt';
-import { resolveThreads } from './threads';
+import { ConversationJournal } from './core/journal';
+import { KOKORO_ONNX_FILE, type KokoroTtsOptions } from './stages/tts/kokoro-tts';
+import { ThreadedTts } from './stages/tts/threaded-tts';
+import { LlamaChat } from './stages/llm/llama-chat';
+import { SileroVad } from './stages/vad/silero-vad';
+import { WhisperStt } from './stages/stt/whisper-stt';
+import { resolveThreads } from './stages/threads';
 
 export interface ModelPaths {
   stt: string;

@@ -3,12 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { EngineEvent } from '../engine/events';
-import type { EngineLink, HostEvent } from '../engine/host/types';
-import { MAX_AUDIO_FRAME_SAMPLES, MAX_CONTROL_MESSAGE_BYTES, parseJsonControl } from '../engine/protocol';
+import type { EngineEvent } from '../shared/events';
+import type { EngineLink, HostEvent } from '../shared/host-types';
+import { MAX_AUDIO_FRAME_SAMPLES, MAX_CONTROL_MESSAGE_BYTES, parseJsonControl } from '../shared/protocol';
 import { contentSecurityPolicy } from '../app/security';
 import { readStaticFile } from '../app/static-files';
-import { decodeMicFrame, encodeAudioFrame } from './framing';
+import { decodeMicFrame, encodeAudioFrame } from '../shared/framing';
 
 /**
  * Web mode: serves the built renderer and bridges one engine to browser tabs over a WebSocket.

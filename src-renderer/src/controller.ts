@@ -1,6 +1,6 @@
-import type { ListenMode } from '../../src-main/engine/events';
-import type { HostEvent } from '../../src-main/engine/host/types';
-import type { AppSettings, MurmurBridge, ShortcutAction } from './bridge-types';
+import type { ListenMode } from '../../src-main/shared/events';
+import type { HostEvent } from '../../src-main/shared/host-types';
+import type { AppSettings, MurmurBridge, ShortcutAction } from '../../src-main/shared/bridge-types';
 import { createElectronClient, createWebSocketClient, webSocketUrl, type EngineClient } from './engine-client';
 import { MicCapture, CAPTURE_SAMPLE_RATE } from './audio/capture';
 import { isAutoplayRefusal } from './audio/echo-loopback';

@@ -2,9 +2,9 @@
  * DEVELOPMENT ONLY: a scripted engine for UI work without models (`?demo=1`). Loaded through a
  * dynamic import guarded by `import.meta.env.DEV`, so production builds contain none of it.
  */
-import type { EngineEvent, ListenMode, TraceMark, TurnPhase, TurnTrace } from '../../src-main/engine/events';
-import type { EngineCommand } from '../../src-main/engine/protocol';
-import type { HostEvent } from '../../src-main/engine/host/types';
+import type { EngineEvent, ListenMode, TraceMark, TurnPhase, TurnTrace } from '../../src-main/shared/events';
+import type { EngineCommand } from '../../src-main/shared/protocol';
+import type { HostEvent } from '../../src-main/shared/host-types';
 import { Emitter, type EngineClient, type LinkStatus } from './engine-client';
 import { uiStore } from './store';
 

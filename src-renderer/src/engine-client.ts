@@ -1,8 +1,8 @@
-import type { EngineCommand } from '../../src-main/engine/protocol';
-import type { EngineEvent } from '../../src-main/engine/events';
-import type { HostEvent } from '../../src-main/engine/host/types';
-import { decodeAudioFrame, encodeMicFrame } from '../../src-main/web/framing';
-import { ENGINE_PORT_MESSAGE, type AppSocketReply, type AppSocketRequest, type MurmurBridge } from './bridge-types';
+import type { EngineCommand } from '../../src-main/shared/protocol';
+import type { EngineEvent } from '../../src-main/shared/events';
+import type { HostEvent } from '../../src-main/shared/host-types';
+import { decodeAudioFrame, encodeMicFrame } from '../../src-main/shared/framing';
+import { ENGINE_PORT_MESSAGE, type AppSocketReply, type AppSocketRequest, type MurmurBridge } from '../../src-main/shared/bridge-types';
 
 /** Connection status of the transport itself (not the engine's own state). */
 export type LinkStatus = 'connecting' | 'open' | 'closed';

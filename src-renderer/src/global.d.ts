@@ -1,5 +1,5 @@
 /// <reference types="vite/client" />
-import type { MurmurBridge } from './bridge-types';
+import type { MurmurBridge } from '../../src-main/shared/bridge-types';
 
 declare global {
   interface Window {

@@ -1,4 +1,4 @@
-import { defaultAppSettings, type AppSettings, type AppSocketReply, type HardwareInfo, type MurmurBridge } from './bridge-types';
+import { defaultAppSettings, type AppSettings, type AppSocketReply, type HardwareInfo, type MurmurBridge } from '../../src-main/shared/bridge-types';
 
 /**
  * Settings persistence. The app's settings have one owner that also turns them into engine

@@ -8,9 +8,9 @@ import type {
   StageName,
   TurnPhase,
   TurnTrace,
-} from '../../src-main/engine/events';
-import type { HostEvent } from '../../src-main/engine/host/types';
-import { defaultAppSettings, type AppSettings, type DownloadProgress, type HardwareInfo, type ModelInfo } from './bridge-types';
+} from '../../src-main/shared/events';
+import type { HostEvent } from '../../src-main/shared/host-types';
+import { defaultAppSettings, type AppSettings, type DownloadProgress, type HardwareInfo, type ModelInfo } from '../../src-main/shared/bridge-types';
 
 /**
  * The renderer's one source of UI truth. Everything the engine says goes through the pure

@@ -1,4 +1,4 @@
-import type { EngineTimers } from '../../src-main/engine/engine';
+import type { EngineTimers } from '../../src-main/engine/core/voice-engine';
 
 /**
  * FAKE (for race tests): a manual clock with its own timers. Time moves only when a test calls

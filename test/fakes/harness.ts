@@ -1,7 +1,7 @@
-import { resolveConfig, type EngineConfigInput } from '../../src-main/engine/config';
-import { VoiceEngine, type StageReloader } from '../../src-main/engine/engine';
-import type { EngineEvent } from '../../src-main/engine/events';
-import type { ConversationJournal } from '../../src-main/engine/journal';
+import { resolveConfig, type EngineConfigInput } from '../../src-main/shared/config';
+import { VoiceEngine, type StageReloader } from '../../src-main/engine/core/voice-engine';
+import type { EngineEvent } from '../../src-main/shared/events';
+import type { ConversationJournal } from '../../src-main/engine/core/journal';
 import { ManualClock } from './clock';
 import { fakeStages, type FakeStages } from './stages';
 

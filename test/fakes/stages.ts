@@ -3,9 +3,9 @@
  * once, in `auto` mode). They exist to make the order of completions controllable; the real
  * stages are tested with real models elsewhere (stt/llm/tts/vad/engine tests).
  */
-import { abortError } from '../../src-main/engine/stage-kit';
-import type { LlmStage, LlmTurn, SpeechStages, SttStage, TtsStage, VadStage } from '../../src-main/engine/stages';
-import type { StageBackend } from '../../src-main/engine/events';
+import { abortError } from '../../src-main/engine/stages/stage-kit';
+import type { LlmStage, LlmTurn, SpeechStages, SttStage, TtsStage, VadStage } from '../../src-main/engine/stages/contracts';
+import type { StageBackend } from '../../src-main/shared/events';
 
 export interface Deferred<T> {
   promise: Promise<T>;

@@ -1,11 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { EngineCommand } from '../protocol';
-import type { EngineEvent } from '../events';
+import type { EngineCommand } from '../../shared/protocol';
+import type { EngineEvent } from '../../shared/events';
 import type { EngineInit } from './init';
 import { ENGINE_MALLOC_ENV } from './malloc-env';
-import type { EngineLink, HostEvent } from './types';
+import type { EngineLink, HostEvent } from '../../shared/host-types';
 
 export interface EngineProcessOptions {
   init: EngineInit;

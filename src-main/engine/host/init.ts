@@ -1,4 +1,4 @@
-import type { EngineConfigInput } from '../config';
+import type { EngineConfigInput } from '../../shared/config';
 
 /**
  * Everything an engine process needs to start: serializable, passed through the environment.

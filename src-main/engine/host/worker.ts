@@ -4,8 +4,8 @@
  * IPC with the advanced serializer). Every incoming message is validated before the engine sees it.
  */
 import { createEngine } from '../runtime';
-import { parseCommand } from '../protocol';
-import type { EngineEvent } from '../events';
+import { parseCommand } from '../../shared/protocol';
+import type { EngineEvent } from '../../shared/events';
 import type { EngineInit } from './init';
 
 interface PortLike {

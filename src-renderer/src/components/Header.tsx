@@ -1,6 +1,6 @@
 import type { ReactElement } from 'react';
 import { useUi, type AudioStatus } from '../store';
-import type { TurnPhase } from '../../../src-main/engine/events';
+import type { TurnPhase } from '../../../src-main/shared/events';
 import { useController } from './controller-context';
 import { GearIcon, LogoMark, MicIcon, MicOffIcon, MonitorIcon, MoonIcon, SunIcon } from './icons';
 

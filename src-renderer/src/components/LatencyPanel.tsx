@@ -1,6 +1,6 @@
 import { useMemo, type ReactElement } from 'react';
 import { tracesOf, useUi } from '../store';
-import type { TurnTrace } from '../../../src-main/engine/events';
+import type { TurnTrace } from '../../../src-main/shared/events';
 import {
   axisDomain,
   barGeometry,

@@ -1,5 +1,5 @@
 import type { ReactElement } from 'react';
-import type { DownloadProgress } from '../bridge-types';
+import type { DownloadProgress } from '../../../src-main/shared/bridge-types';
 import { formatBytes, fraction } from './format';
 
 export function ProgressBar({ value, label }: { value: number; label: string }): ReactElement {

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
 import { useUi } from '../store';
-import type { AppSettings, TtsDeviceSetting, TtsDtypeSetting } from '../bridge-types';
-import { ttsDevicesFor } from '../../../src-main/engine/tts-devices';
+import type { AppSettings, TtsDeviceSetting, TtsDtypeSetting } from '../../../src-main/shared/bridge-types';
+import { ttsDevicesFor } from '../../../src-main/shared/tts-devices';
 import { VOICES } from '../settings';
 import { useController } from './controller-context';
 import { DownloadProgressView } from './Progress';

@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { ConversationTurn } from '../../shared/events';
+
+export interface JournalOptions {
+  /** Turns kept (in memory and on disk); older ones are compacted away. */
+  maxTurns?: number;
+}
+
+/**
+ * The conversation journal: one JSON object per line. Read once at start-up (a torn last line —
+ * a crash mid-write — is skipped and counted); after that the turns live in memory and each new
+ * turn is appended and fsynced asynchronously, off the audio path: `append` resolves once the turn
+ * is durable. Bounded: when the file holds twice `maxTurns` lines it is rewritten (atomically:
+ * temp file, fsync, rename) with the latest `maxTurns` — all the UI lists and more than the LLM's
+ * history budget ever keeps.
+ */
+export class ConversationJournal {
+  private memory: ConversationTurn[] = [];
+  private linesOnDisk = 0;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly maxTurns: number;
+
+  constructor(
+    readonly file: string,
+    options: JournalOptions = {},
+  ) {
+    this.maxTurns = Math.max(1, options.maxTurns ?? 500);
+    mkdirSync(path.dirname(file), { recursive: true });
+  }
+
+  /** The turns kept in memory (the start-up read plus every append since). */
+  get turns(): readonly ConversationTurn[] {
+    return this.memory;
+  }
+
+  /** Reads the file (start-up): every complete turn, and how many unreadable lines were skipped. */
+  read(): { turns: ConversationTurn[]; skippedLines: number } {
+    if (!existsSync(this.file)) {
+      this.memory = [];
+      this.linesOnDisk = 0;
+      return { turns: [], skippedLines: 0 };
+    }
+    const turns: ConversationTurn[] = [];
+    let skippedLines = 0;
+    let lines = 0;
+    for (const line of readFileSync(this.file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      lines++;
+      try {
+        const value = JSON.parse(line) as ConversationTurn;
+        if (typeof value.user === 'string' && typeof value.assistant === 'string' && typeof value.turn === 'number') {
+          turns.push(value);
+        } else {
+          skippedLines++;
+        }
+      } catch {
+        skippedLines++;
+      }
+    }
+    this.memory = turns.slice(-this.maxTurns);
+    this.linesOnDisk = lines;
+    return { turns: [...this.memory], skippedLines };
+  }
+
+  /** Adds a turn; resolves once it is on disk (fsynced). Writes happen in call order. */
+  append(turn: ConversationTurn): Promise<void> {
+    this.memory.push(turn);
+    if (this.memory.length > this.maxTurns) this.memory.splice(0, this.memory.length - this.maxTurns);
+    return this.enqueue(async () => {
+      if (this.linesOnDisk + 1 > 2 * this.maxTurns) {
+        await this.rewrite(this.memory);
+      } else {
+        await writeSynced(this.file, 'a', JSON.stringify(turn) + '\n');
+        this.linesOnDisk++;
+      }
+    });
+  }
+
+  /** Empties the journal atomically (the user asked to clear the conversation). */
+  clear(): Promise<void> {
+    this.memory = [];
+    return this.enqueue(() => this.rewrite([]));
+  }
+
+  /** Resolves when every write so far is on disk. */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  private async rewrite(turns: readonly ConversationTurn[]): Promise<void> {
+    const tmp = `${this.file}.tmp`;
+    await writeSynced(tmp, 'w', turns.map((t) => JSON.stringify(t) + '\n').join(''));
+    await rename(tmp, this.file);
+    this.linesOnDisk = turns.length;
+  }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(write);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+}
+
+async function writeSynced(file: string, flags: 'a' | 'w', text: string): Promise<void> {
+  const handle = await open(file, flags);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,126 @@
+import { TRACE_MARKS, type EngineEvent, type TraceMark, type TurnDurations, type TurnTrace } from '../../shared/events';
+
+const MAX_CLOSED = 256;
+
+/** Events that open or mark a turn's trace. */
+const TRACED = new Set<EngineEvent['type']>([
+  ...TRACE_MARKS,
+  'stt_partial',
+  'barge_in',
+  'cancelled',
+  'answer_paused',
+  'answer_resumed',
+]);
+
+/**
+ * Builds per-turn latency traces by observing engine events; never called by the stages.
+ * `observe` every event; a finished turn's trace is handed to `onTrace` at `turn_done`.
+ */
+export class TurnTracer {
+  private readonly open = new Map<number, TurnTrace>();
+  /** Turns whose trace is closed (bounded): a late event for one never reopens it. */
+  private readonly closed = new Set<number>();
+
+  constructor(private readonly onTrace: (trace: TurnTrace) => void) {}
+
+  /** Traces opened and not yet closed (a leak shows here). */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  observe(event: EngineEvent): void {
+    if (!('turn' in event) || event.turn === undefined) return;
+    if (this.closed.has(event.turn)) return;
+    if (event.type === 'turn_abandoned') {
+      // The turn was dropped (mute, mode change): its trace closes without a report.
+      this.close(event.turn);
+      return;
+    }
+    if (!TRACED.has(event.type)) return;
+    const trace = this.traceFor(event.turn);
+    switch (event.type) {
+      case 'stt_partial':
+        trace.partials.push(event.t);
+        return;
+      case 'stt_final':
+        trace.user = event.text;
+        break;
+      case 'speech_start':
+      case 'speech_end':
+      case 'eot_confirmed':
+      case 'llm_request':
+      case 'llm_first_token':
+      case 'first_unit_ready':
+      case 'tts_first_audio':
+      case 'playback_start':
+      case 'llm_done':
+      case 'tts_done':
+      case 'barge_in':
+      case 'cancelled':
+      case 'answer_paused':
+      case 'answer_resumed':
+        break;
+      case 'turn_done':
+        trace.user = event.user;
+        trace.assistant = event.assistant;
+        trace.interrupted = event.interrupted;
+        break;
+      default:
+        return;
+    }
+    const mark = event.type as keyof TurnTrace['marks'];
+    // speech_end is re-reported when the user resumes after a pause: keep the latest one.
+    if (trace.marks[mark] === undefined || mark === 'speech_end') trace.marks[mark] = event.t;
+    if (event.type === 'turn_done') {
+      trace.durations = durationsOf(trace.marks);
+      this.close(event.turn);
+      this.onTrace(trace);
+    }
+  }
+
+  private close(turn: number): void {
+    this.open.delete(turn);
+    this.closed.add(turn);
+    if (this.closed.size > MAX_CLOSED) {
+      const oldest = this.closed.values().next().value;
+      if (oldest !== undefined) this.closed.delete(oldest);
+    }
+  }
+
+  private traceFor(turn: number): TurnTrace {
+    let trace = this.open.get(turn);
+    if (!trace) {
+      trace = { turn, marks: {}, partials: [], user: '', assistant: '', interrupted: false, durations: {} };
+      this.open.set(turn, trace);
+    }
+    return trace;
+  }
+}
+
+export function durationsOf(marks: TurnTrace['marks']): TurnDurations {
+  const span = (from: TraceMark, to: TraceMark): number | undefined => {
+    const a = marks[from];
+    const b = marks[to];
+    return a === undefined || b === undefined ? undefined : round(b - a);
+  };
+  const replyStart = marks.playback_start ?? marks.tts_first_audio;
+  return {
+    voiceToVoice: marks.speech_end === undefined || replyStart === undefined ? undefined : round(replyStart - marks.speech_end),
+    endOfTurnWait: span('speech_end', 'eot_confirmed'),
+    stt: span('speech_end', 'stt_final'),
+    llmFirstToken: span('llm_request', 'llm_first_token'),
+    firstUnit: span('llm_first_token', 'first_unit_ready'),
+    ttsFirstAudio: span('first_unit_ready', 'tts_first_audio'),
+    playbackStart: span('tts_first_audio', 'playback_start'),
+  };
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Nearest-rank percentile of a sample (p in 0..100); undefined for an empty sample. */
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1];
+}
