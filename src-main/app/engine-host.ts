@@ -4,16 +4,13 @@ import type { EngineEvent } from '../shared/events';
 import type { EngineInit } from '../engine/host/init';
 import type { EngineLink, HostEvent, HostNotice } from '../shared/host-types';
 import { ENGINE_MALLOC_ENV } from '../engine/host/malloc-env';
+import { RestartPolicy, type RestartPolicyOptions } from '../engine/host/restart-policy';
 
-export interface UtilityEngineHostOptions {
+export interface UtilityEngineHostOptions extends Omit<RestartPolicyOptions, 'giveUpAdvice'> {
   /** Absolute path of the built worker entry (out/main/worker.js, next to index.js). */
   workerPath: string;
   /** Called at every (re)start, so a restart picks up changed settings. */
   init: () => EngineInit;
-  /** Delay before restarting a crashed engine; the whole restart must stay under 2 s. */
-  restartDelayMs?: number;
-  /** Give up after this many crashes in a row without a completed turn. */
-  maxConsecutiveRestarts?: number;
   log?: (message: string) => void;
 }
 
@@ -38,11 +35,12 @@ export class UtilityEngineHost implements EngineLink {
   private readonly listeners = new Set<(event: HostEvent) => void>();
   private ready = false;
   private stopping = false;
-  private crashedAt = 0;
-  private consecutiveRestarts = 0;
+  private readonly restarts: RestartPolicy;
   private lastStates: EngineEvent[] = [];
 
-  constructor(private readonly options: UtilityEngineHostOptions) {}
+  constructor(private readonly options: UtilityEngineHostOptions) {
+    this.restarts = new RestartPolicy({ ...options, giveUpAdvice: 'Restart Murmur, or check the models in Settings.' });
+  }
 
   get running(): boolean {
     return this.child !== undefined;
@@ -56,7 +54,7 @@ export class UtilityEngineHost implements EngineLink {
   /** A new port for a renderer: attached to the worker now (or once it is ready after a restart). */
   connectRenderer(): MessagePortMain {
     const { port1: workerEnd, port2: rendererEnd } = new MessageChannelMain();
-    if (this.child && this.ready && this.crashedAt === 0) {
+    if (this.child && this.ready && !this.restarts.recovering) {
       this.child.postMessage({ kind: 'attach-port' }, [workerEnd]);
     } else {
       for (const state of this.lastStates) workerEnd.postMessage({ kind: 'event', event: state });
@@ -126,23 +124,21 @@ export class UtilityEngineHost implements EngineLink {
   private onControlMessage(message: PortMessage): void {
     if (message?.kind !== 'event') return;
     const event = message.event;
-    if (event.type === 'turn_done') this.consecutiveRestarts = 0;
+    const restarted = this.restarts.observe(event, this.child?.pid);
     if (event.type === 'state') {
       this.lastStates.push(event);
       for (const end of this.pendingWorkerEnds) end.postMessage({ kind: 'event', event });
-      if (event.state === 'ready') this.onReady();
+      if (event.state === 'ready') this.onReady(restarted);
     }
     this.emit(event);
   }
 
-  private onReady(): void {
+  private onReady(restarted: HostNotice | undefined): void {
     this.ready = true;
     const child = this.child;
-    if (this.crashedAt > 0) {
-      const notice: HostNotice = { type: 'host', status: 'restarted', pid: child?.pid, restartMs: Date.now() - this.crashedAt };
-      this.crashedAt = 0;
-      for (const end of this.pendingWorkerEnds) end.postMessage(notice);
-      this.emit(notice);
+    if (restarted) {
+      for (const end of this.pendingWorkerEnds) end.postMessage(restarted);
+      this.emit(restarted);
     }
     const ends = this.pendingWorkerEnds;
     this.pendingWorkerEnds = [];
@@ -156,7 +152,7 @@ export class UtilityEngineHost implements EngineLink {
     this.controlPort = undefined;
     this.ready = false;
     if (this.stopping) return;
-    this.crashedAt = Date.now();
+    const decision = this.restarts.crashed();
     const notice: HostNotice = { type: 'host', status: 'crashed', code, signal: null, pid: child.pid };
     this.options.log?.(`engine process ${child.pid ?? '?'} exited with code ${code}; restarting`);
     this.emit(notice);
@@ -167,20 +163,13 @@ export class UtilityEngineHost implements EngineLink {
     this.pendingWorkerEnds = [workerEnd];
     this.rendererPortListeners.forEach((cb) => cb(rendererEnd));
 
-    const limit = this.options.maxConsecutiveRestarts ?? 5;
-    if (++this.consecutiveRestarts > limit) {
-      const fatal: EngineEvent = {
-        type: 'error',
-        code: 'engine_crash_loop',
-        message: `the speech engine crashed ${limit} times in a row; not restarting. Restart Murmur, or check the models in Settings.`,
-        fatal: true,
-      };
-      workerEnd.postMessage({ kind: 'event', event: fatal });
-      this.emit(fatal);
+    if (!decision.restart) {
+      workerEnd.postMessage({ kind: 'event', event: decision.fatal });
+      this.emit(decision.fatal);
       return;
     }
     setTimeout(() => {
       if (!this.stopping && !this.child) this.spawn();
-    }, this.options.restartDelayMs ?? 100);
+    }, decision.delayMs);
   }
 }

@@ -9,6 +9,7 @@
  * engine → renderer = `EngineEvent` or `HostNotice` objects, bare or wrapped as `{ kind: 'event', event }`.
  */
 import type { ListenMode } from './events';
+import type { TtsDevice } from './tts-devices';
 
 export type ThemeSetting = 'system' | 'light' | 'dark';
 
@@ -28,7 +29,7 @@ export interface AppSettings {
   /** Let the chat model and Whisper use a GPU; defaults to whether one was detected. */
   gpu: boolean;
   /** onnxruntime execution provider for Kokoro; anything but the CPU falls back to it when it cannot start. */
-  ttsDevice: TtsDeviceSetting;
+  ttsDevice: TtsDevice;
   /** Kokoro ONNX precision; 'auto' = the CPU-friendliest installed file (fp32 first). */
   ttsDtype: TtsDtypeSetting;
   /** The user listens on headphones: no echo to guard against, so the engine's echo guard is off. */
@@ -36,7 +37,6 @@ export interface AppSettings {
 }
 
 export type ThreadsSetting = 'auto' | number;
-export type TtsDeviceSetting = 'cpu' | 'auto' | 'cuda' | 'dml' | 'coreml';
 export type TtsDtypeSetting = 'auto' | 'fp32' | 'fp16' | 'q8';
 
 export type ShortcutAction = 'ptt-down' | 'ptt-up' | 'toggle-listen' | 'mute';

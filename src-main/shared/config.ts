@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_CHUNKER_OPTIONS } from '../engine/text/chunker';
+import { DEFAULT_CHUNKER_OPTIONS } from './chunker-options';
 
 /**
  * The engine's one typed configuration object. Every stage reads its own section; nothing reads

@@ -35,6 +35,16 @@ export interface StageBackend {
   threads?: number;
 }
 
+/**
+ * What a `configure` changed, by dotted config path: applied live, applied by reloading a stage
+ * (between turns), or only after a restart of the engine.
+ */
+export interface ConfigApplied {
+  applied: string[];
+  reloaded: StageName[];
+  restartRequired: string[];
+}
+
 interface TurnEvent {
   turn: number;
   t: number;
@@ -44,7 +54,7 @@ export type EngineEvent =
   | { type: 'state'; state: EngineState; detail?: string }
   | { type: 'backends'; backends: Record<StageName, StageBackend> }
   /** A `configure` was handled: what applied live, which stages reloaded, what needs a restart. */
-  | { type: 'config_applied'; applied: string[]; reloaded: StageName[]; restartRequired: string[] }
+  | ({ type: 'config_applied' } & ConfigApplied)
   | { type: 'phase'; phase: TurnPhase; mode: ListenMode; muted: boolean }
   | { type: 'level'; t: number; rms: number; peak: number }
   | { type: 'input_dropped'; t: number; dropped: number; total: number }
@@ -83,11 +93,6 @@ export type EngineEvent =
   | ({ type: 'answer_resumed'; fromUnit: number } & TurnEvent)
   /** A turn being heard was dropped without an answer (mute, mode change, typed input). */
   | ({ type: 'turn_abandoned'; reason: string } & TurnEvent)
-  /**
-   * Result of a `configure`: dotted config paths applied live, stages reloaded (between turns),
-   * and paths that only take effect after a restart of the engine.
-   */
-  | { type: 'config_applied'; applied: string[]; reloaded: StageName[]; restartRequired: string[] }
   | ({
       type: 'turn_done';
       user: string;
@@ -101,11 +106,17 @@ export type EngineEvent =
 export type EngineEventType = EngineEvent['type'];
 export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
 
-export interface ConversationTurn {
-  turn: number;
+/** One exchange as the LLM's history keeps it. */
+export interface ChatTurn {
   user: string;
+  /** What the assistant actually said (for an interrupted turn: up to where it was cut off). */
   assistant: string;
   interrupted: boolean;
+}
+
+/** One exchange as the journal and the window keep it. */
+export interface ConversationTurn extends ChatTurn {
+  turn: number;
   /** Wall-clock time the turn ended (ms since epoch). */
   at: number;
   trace?: TurnTrace;

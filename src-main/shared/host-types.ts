@@ -15,10 +15,3 @@ export interface EngineLink {
   send(command: EngineCommand): void;
   onEvent(listener: (event: HostEvent) => void): () => void;
 }
-
-/**
- * The model sets the development CLIs accept (`--models`): generated test stand-ins or the
- * manifest's real models. Not part of the engine process's start-up contract: the CLIs turn a set
- * into explicit paths (cli/model-sets.ts).
- */
-export type ModelSetName = 'standin' | 'standin-real' | 'default';

@@ -1,5 +1,5 @@
 import type { TraceMark, TurnTrace } from '../../src-main/shared/events';
-import { percentile } from '../../src-main/engine/core/trace';
+import { percentile } from '../../src-main/shared/stats';
 
 /**
  * Pure math behind the latency panel: waterfall geometry on one shared time axis

@@ -1,6 +1,7 @@
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type {
+  ConfigApplied,
   ConversationTurn,
   EngineState,
   ListenMode,
@@ -68,12 +69,6 @@ export interface AudioStatus {
   echoDetail?: string;
 }
 
-/** The engine's answer to the last settings change (`config_applied`). */
-export interface ConfigApplied {
-  applied: string[];
-  reloaded: StageName[];
-  restartRequired: string[];
-}
 
 export interface UiState {
   link: LinkStatus;

@@ -2,6 +2,7 @@ import { resolveConfig, type EngineConfigInput } from '../../src-main/shared/con
 import { VoiceEngine, type StageReloader } from '../../src-main/engine/core/voice-engine';
 import type { EngineEvent } from '../../src-main/shared/events';
 import type { ConversationJournal } from '../../src-main/engine/core/journal';
+import { TurnTracer } from '../../src-main/engine/core/trace';
 import { ManualClock } from './clock';
 import { fakeStages, type FakeStages } from './stages';
 
@@ -27,6 +28,8 @@ export interface FakeEngine {
   /** Frames pushed at once, without letting the engine run in between (a burst from the mic). */
   burst(p: number, ms: number): void;
   advance(ms: number): Promise<void>;
+  /** Traces still open in a tracer observing the engine's events (a leak check). */
+  openTraces(): number;
 }
 
 /**
@@ -48,7 +51,11 @@ export async function fakeEngine(
     reloadStage: options.reloadStage,
   });
   const events: EngineEvent[] = [];
-  engine.on((event) => events.push(event));
+  const tracer = new TurnTracer(() => undefined);
+  engine.on((event) => {
+    events.push(event);
+    tracer.observe(event);
+  });
   await engine.load(async () => stages);
   const push = (p: number): void => engine.handle({ type: 'audio', sampleRate: 16000, samples: new Float32Array(FRAME).fill(p) });
   return {
@@ -76,6 +83,7 @@ export async function fakeEngine(
       clock.advance(ms);
       await settle();
     },
+    openTraces: () => tracer.openCount,
   };
 }
 

@@ -4,7 +4,8 @@
  * stages are tested with real models elsewhere (stt/llm/tts/vad/engine tests).
  */
 import { abortError } from '../../src-main/engine/stages/stage-kit';
-import type { LlmStage, LlmTurn, SpeechStages, SttStage, TtsStage, VadStage } from '../../src-main/engine/stages/contracts';
+import type { LlmStage, SpeechStages, SttStage, TtsStage, VadStage } from '../../src-main/engine/stages/contracts';
+import type { ChatTurn } from '../../src-main/shared/events';
 import type { StageBackend } from '../../src-main/shared/events';
 
 export interface Deferred<T> {
@@ -106,8 +107,8 @@ export interface LlmCall {
 export class FakeLlm implements LlmStage {
   readonly backend = backend('llm');
   readonly calls: LlmCall[] = [];
-  readonly commits: LlmTurn[] = [];
-  restored: LlmTurn[] = [];
+  readonly commits: ChatTurn[] = [];
+  restored: ChatTurn[] = [];
   systemPrompt = '';
   /** When set, every call streams these tokens and finishes at once. */
   auto: string[] | undefined;
@@ -146,7 +147,7 @@ export class FakeLlm implements LlmStage {
   commit(user: string, assistant: string, interrupted: boolean): void {
     this.commits.push({ user, assistant, interrupted });
   }
-  restore(turns: readonly LlmTurn[]): void {
+  restore(turns: readonly ChatTurn[]): void {
     this.restored = [...turns];
   }
   clear(): void {

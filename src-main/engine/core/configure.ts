@@ -1,15 +1,6 @@
 import type { EngineConfig } from '../../shared/config';
-import type { StageName } from '../../shared/events';
+import type { ConfigApplied, StageName } from '../../shared/events';
 
-/**
- * What a `configure` changes, by dotted config path: applied live, applied by reloading a stage
- * (between turns), or only after a restart of the engine.
- */
-export interface ConfigChange {
-  applied: string[];
-  reloaded: StageName[];
-  restartRequired: string[];
-}
 
 /** Paths read when they are used (each turn, unit or window): a change applies live. */
 const LIVE_SECTIONS = new Set(['turn', 'chunker']);
@@ -65,8 +56,8 @@ export function changedPaths(before: EngineConfig, after: EngineConfig): string[
 }
 
 /** Sorts each changed path into live / reload / restart (reloads need a stage loader). */
-export function classifyConfigChange(before: EngineConfig, after: EngineConfig, canReload: boolean): ConfigChange {
-  const change: ConfigChange = { applied: [], reloaded: [], restartRequired: [] };
+export function classifyConfigChange(before: EngineConfig, after: EngineConfig, canReload: boolean): ConfigApplied {
+  const change: ConfigApplied = { applied: [], reloaded: [], restartRequired: [] };
   for (const path of changedPaths(before, after)) {
     const section = path.split('.')[0] ?? '';
     const stage = RELOAD_PATHS[path];

@@ -1,3 +1,4 @@
+import { roundMs } from '../../shared/stats';
 import { TRACE_MARKS, type EngineEvent, type TraceMark, type TurnDurations, type TurnTrace } from '../../shared/events';
 
 const MAX_CLOSED = 256;
@@ -101,11 +102,11 @@ export function durationsOf(marks: TurnTrace['marks']): TurnDurations {
   const span = (from: TraceMark, to: TraceMark): number | undefined => {
     const a = marks[from];
     const b = marks[to];
-    return a === undefined || b === undefined ? undefined : round(b - a);
+    return a === undefined || b === undefined ? undefined : roundMs(b - a);
   };
   const replyStart = marks.playback_start ?? marks.tts_first_audio;
   return {
-    voiceToVoice: marks.speech_end === undefined || replyStart === undefined ? undefined : round(replyStart - marks.speech_end),
+    voiceToVoice: marks.speech_end === undefined || replyStart === undefined ? undefined : roundMs(replyStart - marks.speech_end),
     endOfTurnWait: span('speech_end', 'eot_confirmed'),
     stt: span('speech_end', 'stt_final'),
     llmFirstToken: span('llm_request', 'llm_first_token'),
@@ -113,14 +114,4 @@ export function durationsOf(marks: TurnTrace['marks']): TurnDurations {
     ttsFirstAudio: span('first_unit_ready', 'tts_first_audio'),
     playbackStart: span('tts_first_audio', 'playback_start'),
   };
-}
-
-const round = (ms: number): number => Math.round(ms * 10) / 10;
-
-/** Nearest-rank percentile of a sample (p in 0..100); undefined for an empty sample. */
-export function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1];
 }

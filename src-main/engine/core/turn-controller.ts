@@ -1,3 +1,4 @@
+import { roundMs } from '../../shared/stats';
 import { bargeInOptions, BargeInDetector } from '../mic/barge-in';
 import { OUTPUT_SAMPLE_RATE, type EngineConfig } from '../../shared/config';
 import { Endpointer, type EndpointEvent } from '../mic/endpointing';
@@ -139,7 +140,7 @@ export class TurnController {
         this.voiceBargeIn(live, w.t, hit.onsetMs);
         // The endpointer heard the start of this speech while it was echo-gated: the turn starts now.
         if (!this.hearing && (this.endpointer.state === 'speech' || this.endpointer.state === 'paused')) {
-          this.onEndpoint({ kind: 'speech_start', t: hit.onsetMs }, round(hit.onsetMs));
+          this.onEndpoint({ kind: 'speech_start', t: hit.onsetMs }, roundMs(hit.onsetMs));
         }
       }
     }
@@ -153,7 +154,7 @@ export class TurnController {
     const offset = w.t - w.endMs;
     const timeOf = w.timeOf ?? ((inputMs: number): number => inputMs + offset);
     for (const event of this.endpointer.push(w.samples, w.probability, w.endMs)) {
-      if (!echoGated) this.onEndpoint(event, round(Math.min(w.t, timeOf(event.t))));
+      if (!echoGated) this.onEndpoint(event, roundMs(Math.min(w.t, timeOf(event.t))));
     }
     this.maybePartial(w.t);
     return this.flush();
@@ -175,7 +176,7 @@ export class TurnController {
     this.pttHeld = false;
     this.endpointer.hold(false);
     const offset = t - this.lastWindowEndMs;
-    for (const event of this.endpointer.forceEnd(this.lastWindowEndMs)) this.onEndpoint(event, round(event.t + offset));
+    for (const event of this.endpointer.forceEnd(this.lastWindowEndMs)) this.onEndpoint(event, roundMs(event.t + offset));
     return this.flush();
   }
 
@@ -581,4 +582,3 @@ function newAnswer(turn: number, speculative: boolean): Answer {
   return { turn, speculative, generationDone: false, units: 0, audioSamples: 0, played: new Set() };
 }
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;

@@ -1,9 +1,10 @@
+import { roundMs } from '../../shared/stats';
 import { AnswerHandle } from './answer';
 import { AudioInput, type VadWindow } from '../mic/audio-input';
 import { mergeConfig, type EngineConfig } from '../../shared/config';
 import { EchoSafeBargeIn } from '../mic/mic-path';
-import { classifyConfigChange, type ConfigChange } from './configure';
-import type { ConversationTurn, EngineEvent, EngineState, StageBackend, StageName, TurnTrace } from '../../shared/events';
+import { classifyConfigChange } from './configure';
+import type { ConfigApplied, ConversationTurn, EngineEvent, EngineState, StageBackend, StageName } from '../../shared/events';
 import type { ConversationJournal } from './journal';
 import type { EngineCommand } from '../../shared/protocol';
 import { messageOf } from '../stages/stage-kit';
@@ -108,13 +109,12 @@ export class VoiceEngine {
   private prefillRun: AbortController | undefined;
   private threads: ThreadPlan;
   private readonly tracer: TurnTracer;
-  private readonly traces = new Map<number, TurnTrace>();
   private deadlineTimer: unknown;
   /** turn_done events wait for the journal write; they go out in order. */
   private turnDone: Promise<void> = Promise.resolve();
   private pendingTurnDone = 0;
   private pendingReloads = new Set<StageName>();
-  private reloadNotice: ConfigChange | undefined;
+  private reloadNotice: ConfigApplied | undefined;
   private reloading: Promise<void> | undefined;
   readonly ttsCache: TtsCache;
 
@@ -127,10 +127,7 @@ export class VoiceEngine {
     this.controller = new TurnController(this.config);
     this.micPath = this.newMicPath();
     this.ttsCache = options.ttsCache ?? new TtsCache();
-    this.tracer = new TurnTracer((trace) => {
-      this.traces.set(trace.turn, trace);
-      this.emit({ type: 'trace', trace });
-    });
+    this.tracer = new TurnTracer((trace) => this.emit({ type: 'trace', trace }));
   }
 
   on(listener: (event: EngineEvent) => void): () => void {
@@ -157,11 +154,6 @@ export class VoiceEngine {
       this.pendingTurnDone > 0 ||
       this.reloading !== undefined
     );
-  }
-
-  /** Open traces in the tracer (a leak check for tests). */
-  get openTraces(): number {
-    return this.tracer.openCount;
   }
 
   /** Events that bring a newly attached observer (a reopened window, a new socket) up to date. */
@@ -554,7 +546,6 @@ export class VoiceEngine {
 
   private emitTurnDone(done: EngineEvent): void {
     this.emit(done);
-    if (done.type === 'turn_done') this.traces.delete(done.turn);
   }
 
   private armDeadline(): void {
@@ -675,10 +666,10 @@ export class VoiceEngine {
   /** Engine time of a point on the input clock (exact for windows whose frame has arrived). */
   private engineTime(inputMs: number): number {
     for (const arrival of this.arrivals) {
-      if (arrival.inputMs >= inputMs) return round(arrival.t - (arrival.inputMs - inputMs));
+      if (arrival.inputMs >= inputMs) return roundMs(arrival.t - (arrival.inputMs - inputMs));
     }
     const last = this.arrivals.at(-1);
-    return last ? round(last.t - (last.inputMs - inputMs)) : this.now();
+    return last ? roundMs(last.t - (last.inputMs - inputMs)) : this.now();
   }
 
   /** Input-clock time of engine time `t` (extrapolated from the latest arrival). */
@@ -725,7 +716,7 @@ export class VoiceEngine {
   }
 }
 
-function mergeChanges(a: ConfigChange | undefined, b: ConfigChange): ConfigChange {
+function mergeChanges(a: ConfigApplied | undefined, b: ConfigApplied): ConfigApplied {
   if (!a) return b;
   const union = <T>(x: T[], y: T[]): T[] => [...new Set([...x, ...y])];
   return { applied: union(a.applied, b.applied), reloaded: union(a.reloaded, b.reloaded), restartRequired: union(a.restartRequired, b.restartRequired) };
@@ -742,7 +733,6 @@ function restoreRestartPaths(before: EngineConfig, paths: string[]): Parameters<
   return patch as Parameters<typeof mergeConfig>[1];
 }
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;
 
 /** Actions that end the moment a prefill serves: an answer starts or stops, the input resets (mute, mode change). */
 const PREFILL_STOPPERS = new Set<TurnAction['type']>(['start_answer', 'pause_answer', 'stop_answer', 'reset_input', 'forget_turn']);

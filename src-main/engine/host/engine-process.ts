@@ -5,14 +5,11 @@ import type { EngineCommand } from '../../shared/protocol';
 import type { EngineEvent } from '../../shared/events';
 import type { EngineInit } from './init';
 import { ENGINE_MALLOC_ENV } from './malloc-env';
+import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 import type { EngineLink, HostEvent } from '../../shared/host-types';
 
-export interface EngineProcessOptions {
+export interface EngineProcessOptions extends RestartPolicyOptions {
   init: EngineInit;
-  /** Delay before restarting a crashed engine. The whole restart must stay under 2 s. */
-  restartDelayMs?: number;
-  /** Give up after this many crashes in a row without a turn completing. */
-  maxConsecutiveRestarts?: number;
 }
 
 type WorkerMessage = { kind: 'event'; event: EngineEvent };
@@ -26,10 +23,11 @@ export class EngineProcess implements EngineLink {
   private child: ChildProcess | undefined;
   private readonly listeners = new Set<(event: HostEvent) => void>();
   private stopping = false;
-  private consecutiveRestarts = 0;
-  private crashedAt = 0;
+  private readonly restarts: RestartPolicy;
 
-  constructor(private readonly options: EngineProcessOptions) {}
+  constructor(private readonly options: EngineProcessOptions) {
+    this.restarts = new RestartPolicy(options);
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -112,27 +110,23 @@ export class EngineProcess implements EngineLink {
     this.child = child;
     child.on('message', (message: WorkerMessage) => {
       if (message?.kind !== 'event') return;
-      if (message.event.type === 'turn_done') this.consecutiveRestarts = 0;
-      if (message.event.type === 'state' && message.event.state === 'ready' && this.crashedAt > 0) {
-        this.emit({ type: 'host', status: 'restarted', pid: child.pid, restartMs: Date.now() - this.crashedAt });
-        this.crashedAt = 0;
-      }
+      const restarted = this.restarts.observe(message.event, child.pid);
+      if (restarted) this.emit(restarted);
       this.emit(message.event);
     });
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.stopping) return;
-      this.crashedAt = Date.now();
+      const decision = this.restarts.crashed();
       this.emit({ type: 'host', status: 'crashed', code, signal, pid: child.pid });
-      const limit = this.options.maxConsecutiveRestarts ?? 5;
-      if (++this.consecutiveRestarts > limit) {
-        this.emit({ type: 'error', code: 'engine_crash_loop', message: `the speech engine crashed ${limit} times in a row; not restarting`, fatal: true });
+      if (!decision.restart) {
+        this.emit(decision.fatal);
         return;
       }
       setTimeout(() => {
         if (!this.stopping) this.spawn();
-      }, this.options.restartDelayMs ?? 100);
+      }, decision.delayMs);
     });
     this.emit({ type: 'host', status: 'started', pid: child.pid });
   }

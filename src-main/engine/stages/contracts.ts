@@ -1,4 +1,4 @@
-import type { StageBackend, StageName } from '../../shared/events';
+import type { ChatTurn, StageBackend, StageName } from '../../shared/events';
 
 /**
  * The contract of each model stage: what the engine needs, nothing more. The stage classes
@@ -20,19 +20,13 @@ export interface SttStage extends Stage {
   transcribe(audio: Float32Array, options: { signal?: AbortSignal; partial?: boolean; threads?: number }): Promise<{ text: string }>;
 }
 
-export interface LlmTurn {
-  user: string;
-  assistant: string;
-  interrupted: boolean;
-}
-
 export interface LlmStage extends Stage {
   respond(
     userText: string,
     options: { signal?: AbortSignal; onToken?: (text: string) => void },
   ): Promise<{ text: string; tokens: number; aborted: boolean }>;
   commit(user: string, assistantSpoken: string, interrupted: boolean): void | Promise<void>;
-  restore(turns: ReadonlyArray<LlmTurn>): void | Promise<void>;
+  restore(turns: ReadonlyArray<ChatTurn>): void | Promise<void>;
   clear(): void | Promise<void>;
   /**
    * Evaluates the history and the user's words so far into the cache (discard-safe: a newer

@@ -1,3 +1,4 @@
+import { DEFAULT_CHUNKER_OPTIONS, type SpeechChunkerOptions } from '../../shared/chunker-options';
 import {
   ADJECTIVE_ENDING,
   AMBIGUOUS_ABBREVIATIONS,
@@ -25,29 +26,6 @@ export { cleanForSpeech };
  * sentence, ". t", ".5" and "U.S. Army" do not), so a candidate at the end of the buffer waits for
  * more text. The result is therefore the same however the text is split into tokens.
  */
-
-export interface SpeechChunkerOptions {
-  /** The first unit is cut at the first clause boundary after this many words. */
-  firstUnitMinWords?: number;
-  /** A unit without any boundary is cut at the last space before this many characters. */
-  maxUnitChars?: number;
-  /**
-   * The first unit is cut after this many words even without punctuation, at the first word
-   * where a spoken phrase can end: its synthesis time is on the critical path and grows with its
-   * length (0 = no limit).
-   */
-  firstUnitMaxWords?: number;
-}
-
-/**
- * The defaults the app ships (the engine config's `chunker` section takes them from here). Chosen
- * on the real chat replies with `npx tsx src-main/tools/dev/first-unit-stats.ts`.
- */
-export const DEFAULT_CHUNKER_OPTIONS: Readonly<Required<SpeechChunkerOptions>> = Object.freeze({
-  firstUnitMinWords: 1,
-  firstUnitMaxWords: 3,
-  maxUnitChars: 160,
-});
 
 /** How a unit was ended (for the first-unit statistics). */
 export type CutKind = 'sentence' | 'clause' | 'line' | 'word-cap' | 'length' | 'end';

@@ -1,6 +1,7 @@
-import { SpeechChunker, type SpeechChunkerOptions } from '../../engine/text/chunker';
+import { SpeechChunker } from '../../engine/text/chunker';
+import type { SpeechChunkerOptions } from '../../shared/chunker-options';
 import type { UnitSplitter } from '../../engine/core/voice-engine';
-import { percentile } from '../../engine/core/trace';
+import { percentile } from '../../shared/stats';
 import { PeerSplitter } from './peer-splitter';
 
 /**

@@ -1,4 +1,4 @@
-import { percentile } from '../../engine/core/trace';
+import { percentile } from '../../shared/stats';
 import type { BenchRun, PipelineRun, TurnResult } from './run';
 
 interface Quantiles {

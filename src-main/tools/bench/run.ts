@@ -1,3 +1,4 @@
+import { roundMs } from '../../shared/stats';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { speechExtent } from '../../audio/speech-extent';
@@ -6,7 +7,7 @@ import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, VAD_WINDOW_SAMPLE
 import { TtsCache } from '../../engine/core/tts-cache';
 import { VoiceEngine, type SpeechStages, type UnitSplitter } from '../../engine/core/voice-engine';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../../shared/events';
-import type { ModelSetName } from '../../shared/host-types';
+import type { ModelSetName } from '../cli/model-sets';
 import { loadStages, resolveModelPaths } from '../cli/model-sets';
 import type { ModelPaths } from '../../engine/runtime';
 import { resolveThreads, type ThreadPlan } from '../../engine/stages/threads';
@@ -217,7 +218,7 @@ export function criticalPathOverhead(
     stt_to_llm: llm.start - stt.end,
     ...(tts ? { unit_to_tts: tts.start - firstUnit, tts_to_audio: firstAudioAt - tts.end } : { unit_to_audio: firstAudioAt - firstUnit }),
   };
-  const rounded = Object.fromEntries(Object.entries(gaps).map(([k, v]) => [k, round(Math.max(0, v))]));
+  const rounded = Object.fromEntries(Object.entries(gaps).map(([k, v]) => [k, roundMs(Math.max(0, v))]));
   return { total: Object.values(rounded).reduce((sum, gap) => sum + gap, 0), gaps: rounded };
 }
 
@@ -361,11 +362,11 @@ async function runPipeline(
         transcript: trace?.user ?? '',
         reply: trace?.assistant ?? '',
         firstUnit: first?.text,
-        firstUnitAudioMs: first?.samples === undefined ? undefined : round((first.samples / OUTPUT_SAMPLE_RATE) * 1000),
+        firstUnitAudioMs: first?.samples === undefined ? undefined : roundMs((first.samples / OUTPUT_SAMPLE_RATE) * 1000),
         replyText: replyUnits.filter((u) => u.samples !== undefined).map((u) => u.text).join(' '),
-        lastVoicedAt: round(lastVoicedAt),
+        lastVoicedAt: roundMs(lastVoicedAt),
         firstAudioAt,
-        voiceToVoiceMs: firstAudioAt === undefined ? undefined : round(firstAudioAt - lastVoicedAt),
+        voiceToVoiceMs: firstAudioAt === undefined ? undefined : roundMs(firstAudioAt - lastVoicedAt),
         stagesMs: {
           end_of_turn_wait: trace?.durations.endOfTurnWait,
           stt: trace?.durations.stt,
@@ -373,7 +374,7 @@ async function runPipeline(
           first_unit: trace?.durations.firstUnit,
           tts_first_audio: trace?.durations.ttsFirstAudio,
         },
-        overheadMs: overhead === undefined ? undefined : round(overhead.total),
+        overheadMs: overhead === undefined ? undefined : roundMs(overhead.total),
         overheadGapsMs: overhead?.gaps,
         turnsInClip: clipTraces.length,
       };
@@ -433,8 +434,8 @@ async function measureRates(stages: SpeechStages, sample: Float32Array): Promise
   return {
     ttsRealTimeFactor: ttsAudioMs > 0 ? round3(ttsMs / ttsAudioMs) : undefined,
     sttRealTimeFactor: round3(sttMs / ((sample.length / INPUT_SAMPLE_RATE) * 1000)),
-    llmTokensPerSecond: result.tokens > 1 && decodeMs > 0 ? round((result.tokens - 1) / (decodeMs / 1000)) : undefined,
-    llmPrefillTokensPerSecond: prompt && prefillMs > 0 ? round(prompt / (prefillMs / 1000)) : undefined,
+    llmTokensPerSecond: result.tokens > 1 && decodeMs > 0 ? roundMs((result.tokens - 1) / (decodeMs / 1000)) : undefined,
+    llmPrefillTokensPerSecond: prompt && prefillMs > 0 ? roundMs(prompt / (prefillMs / 1000)) : undefined,
     llmPrefillTokens: prompt,
   };
 }
@@ -515,6 +516,5 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   }
 }
 
-const round = (ms: number): number => Math.round(ms * 10) / 10;
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const fmt = (ms: number | undefined): string => (ms === undefined ? '—' : `${Math.round(ms)}ms`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { EngineConfigInput } from '../../shared/config';
-import type { ModelSetName } from '../../shared/host-types';
+import type { ModelSetName } from './model-sets';
 import type { CliEngineInit } from './model-sets';
 
 /** Flags every engine-hosting CLI shares (talk, serve, bench, soak). */

@@ -1,7 +1,6 @@
 import type { EngineConfig } from '../../shared/config';
 import type { SpeechStages } from '../../engine/core/voice-engine';
 import type { EngineInit } from '../../engine/host/init';
-import type { ModelSetName } from '../../shared/host-types';
 import { loadModelStages, resolveDefaultModelPaths, type ModelPaths } from '../../engine/runtime';
 
 /**
@@ -51,3 +50,10 @@ export async function resolveInit(init: CliEngineInit): Promise<EngineInit> {
   const paths = await resolveModelPaths(resolveConfig(init.config), modelSet);
   return { ...rest, config: { ...init.config, models: { ...init.config.models, ...paths } } };
 }
+
+/**
+ * The model sets the development CLIs accept (`--models`): generated test stand-ins or the
+ * manifest's real models. Not part of the engine process's start-up contract: the CLIs turn a set
+ * into explicit paths (below).
+ */
+export type ModelSetName = 'standin' | 'standin-real' | 'default';

@@ -11,7 +11,7 @@ import { VoiceEngine, type LlmStage } from '../../engine/core/voice-engine';
 import { LlamaChat, type LlmResponse } from '../../engine/stages/llm/llama-chat';
 import { loadStages, resolveModelPaths, type CliEngineInit } from './model-sets';
 import { resolveThreads } from '../../engine/stages/threads';
-import { percentile } from '../../engine/core/trace';
+import { percentile } from '../../shared/stats';
 import { feedAudio, waitIdle } from './feeder';
 
 export interface SoakClip {

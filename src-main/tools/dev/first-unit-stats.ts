@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CHUNKER_OPTIONS, firstUnitCut, type CutKind, type SpeechChunkerOptions } from '../../engine/text/chunker';
+import { firstUnitCut, type CutKind } from '../../engine/text/chunker';
+import { DEFAULT_CHUNKER_OPTIONS, type SpeechChunkerOptions } from '../../shared/chunker-options';
 import { PHRASE_INTERNAL_WORDS } from '../../engine/text/sentence-data';
 import { sharedPath } from './shared-data';
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ReactElement, type ReactNode } from 'react';
 import { useUi } from '../store';
-import type { AppSettings, TtsDeviceSetting, TtsDtypeSetting } from '../../../src-main/shared/bridge-types';
+import type { AppSettings, TtsDtypeSetting } from '../../../src-main/shared/bridge-types';
+import type { TtsDevice } from '../../../src-main/shared/tts-devices';
 import { ttsDevicesFor } from '../../../src-main/shared/tts-devices';
 import { VOICES } from '../settings';
 import { useController } from './controller-context';
@@ -106,7 +107,7 @@ function ModelsSection(): ReactElement {
   );
 }
 
-const DEVICE_LABEL: Record<TtsDeviceSetting, string> = {
+const DEVICE_LABEL: Record<TtsDevice, string> = {
   cpu: 'CPU',
   auto: 'Automatic (GPU if it starts, else CPU)',
   cuda: 'CUDA (NVIDIA)',
@@ -290,7 +291,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
               htmlFor="set-tts-device"
               hint={`Where Kokoro runs. A GPU choice that cannot start falls back to the CPU.${ttsBackend ? ` In use: ${ttsBackend.device.toUpperCase()}.` : ''}`}
             >
-              <select id="set-tts-device" data-testid="set-tts-device" value={settings.ttsDevice} onChange={(e) => save({ ttsDevice: e.target.value as TtsDeviceSetting })}>
+              <select id="set-tts-device" data-testid="set-tts-device" value={settings.ttsDevice} onChange={(e) => save({ ttsDevice: e.target.value as TtsDevice })}>
                 {[...new Set([...ttsDevices, settings.ttsDevice])].map((d) => (
                   <option key={d} value={d}>
                     {DEVICE_LABEL[d]}

@@ -250,7 +250,7 @@ describe('race: the player', () => {
     f.engine.handle({ type: 'playback_started', turn: 1 });
     f.engine.handle({ type: 'unit_played', turn: 1, unit: 0 });
     expect(f.events.slice(before)).toEqual([]);
-    expect(f.engine.openTraces).toBe(0);
+    expect(f.openTraces()).toBe(0);
     expect(f.of('trace')).toHaveLength(1);
   });
 });
@@ -329,7 +329,7 @@ describe('race: configure mid-turn', () => {
     f.engine.handle({ type: 'configure', patch: { turn: { mode: 'push-to-talk' } } });
     expect(f.of('turn_abandoned')).toMatchObject([{ turn: 1 }]);
     expect(f.of('phase').at(-1)).toMatchObject({ mode: 'push-to-talk', phase: 'listening' });
-    expect(f.engine.openTraces).toBe(0);
+    expect(f.openTraces()).toBe(0);
   });
 });
 
@@ -342,14 +342,14 @@ describe('race: mute, mode, cancel', () => {
     await f.feed(QUIET, 400);
     expect(f.of('turn_abandoned')).toMatchObject([{ turn: 1, reason: 'microphone muted' }]);
     expect(f.stages.stt.finals).toHaveLength(0);
-    expect(f.engine.openTraces).toBe(0);
+    expect(f.openTraces()).toBe(0);
     await f.feed(VOICE, 640); // muted: not heard
     expect(f.of('speech_start')).toHaveLength(1);
     f.engine.handle({ type: 'mute', muted: false });
     await f.feed(VOICE, 640);
     await f.feed(QUIET, 400);
     expect(f.of('turn_done')).toMatchObject([{ turn: 2, user: 'hello there' }]);
-    expect(f.engine.openTraces).toBe(0);
+    expect(f.openTraces()).toBe(0);
   });
 
   it('a mode change mid-turn abandons the turn; push-to-talk then hears only with the key down', async () => {
@@ -361,7 +361,7 @@ describe('race: mute, mode, cancel', () => {
     await f.feed(QUIET, 400);
     expect(f.of('turn_abandoned')).toHaveLength(1);
     expect(f.of('turn_done')).toHaveLength(0);
-    expect(f.engine.openTraces).toBe(0);
+    expect(f.openTraces()).toBe(0);
   });
 
   it('cancel while the final transcription runs: the answer\'s signal reaches the STT', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHUNKER_OPTIONS } from '../../../src-main/engine/text/chunker';
+import { DEFAULT_CHUNKER_OPTIONS } from '../../../src-main/shared/chunker-options';
 import { SpeechStream, type UnitSplitter } from '../../../src-main/engine/core/speech-stream';
 import type { TtsStage } from '../../../src-main/engine/stages/contracts';
 import { TtsCache } from '../../../src-main/engine/core/tts-cache';

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { LlamaChat, type ChatTurn, type LlamaChatOptions } from '../../../src-main/engine/stages/llm/llama-chat';
+import { LlamaChat, type LlamaChatOptions } from '../../../src-main/engine/stages/llm/llama-chat';
+import type { ChatTurn } from '../../../src-main/shared/events';
 import { sharedPath } from '../../../src-main/tools/dev/shared-data';
 
 /**

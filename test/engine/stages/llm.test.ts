@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlamaChat, type ChatTurn, type LlamaChatOptions } from '../../../src-main/engine/stages/llm/llama-chat';
+import { LlamaChat, type LlamaChatOptions } from '../../../src-main/engine/stages/llm/llama-chat';
+import type { ChatTurn } from '../../../src-main/shared/events';
 import { cacheDir, sharedPath } from '../../../src-main/tools/dev/shared-data';
 
 // stories260K: a real, tiny llama GGUF without a chat template (node-llama-cpp picks a generic wrapper).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SpeechChunker, cleanForSpeech, type SpeechChunkerOptions } from '../../../src-main/engine/text/chunker';
+import { SpeechChunker, cleanForSpeech } from '../../../src-main/engine/text/chunker';
+import type { SpeechChunkerOptions } from '../../../src-main/shared/chunker-options';
 import { chunkWith, rng } from './chunker-helpers';
 
 

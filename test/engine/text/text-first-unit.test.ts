@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CHUNKER_OPTIONS, SpeechChunker, firstUnitCut, firstUnitOf } from '../../../src-main/engine/text/chunker';
+import { SpeechChunker, firstUnitCut, firstUnitOf } from '../../../src-main/engine/text/chunker';
+import { DEFAULT_CHUNKER_OPTIONS } from '../../../src-main/shared/chunker-options';
 import { EngineConfigSchema } from '../../../src-main/shared/config';
 import { chunkWith, splits } from './chunker-helpers';
 

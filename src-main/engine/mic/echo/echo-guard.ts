@@ -219,16 +219,6 @@ export class EchoGuard {
     this.restartStream();
   }
 
-  /** Forgets the learned echo path too (another output or input device). */
-  forgetEchoPath(): void {
-    this.reset();
-    this.fdaf.resetFilter();
-    this.lagSamples = 0;
-    this.lagMeasured = false;
-    this.candidateLag = undefined;
-    this.echoPresence = 1;
-  }
-
   private restartStream(): void {
     this.mic.clear();
     this.expectedStart = undefined;

@@ -11,7 +11,7 @@ import {
   type LlamaModel,
   type Token,
 } from 'node-llama-cpp';
-import type { StageBackend } from '../../../shared/events';
+import type { ChatTurn, StageBackend } from '../../../shared/events';
 import type { LlmStage } from '../contracts';
 import { abortError, DisposedError, isAbortError, messageOf, SerialQueue, throwIfAborted } from '../stage-kit';
 
@@ -46,13 +46,6 @@ export interface LlamaChatOptions {
   historyTokenBudget: number;
   temperature: number;
   seed?: number;
-}
-
-export interface ChatTurn {
-  user: string;
-  /** What the assistant actually said (for an interrupted turn: up to where it was cut off). */
-  assistant: string;
-  interrupted: boolean;
 }
 
 export type LlmStopReason = 'end' | 'maxTokens' | 'timeout' | 'aborted';

@@ -1,3 +1,4 @@
+import type { TtsDevice } from '../../../shared/tts-devices';
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -19,13 +20,12 @@ import type { TtsStage } from '../contracts';
 export type KokoroDtype = 'q8' | 'fp32' | 'fp16' | 'q4' | 'q4f16';
 /** `auto` = the first of KOKORO_CPU_DTYPE_PREFERENCE whose file the folder has. */
 export type KokoroDtypeChoice = KokoroDtype | 'auto';
-export type KokoroDevice = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'auto';
 
 export interface KokoroTtsOptions {
   /** Folder with config.json, tokenizer.json, tokenizer_config.json and onnx/model*.onnx. */
   modelDir: string;
   dtype?: KokoroDtypeChoice;
-  device?: KokoroDevice;
+  device?: TtsDevice;
   threads?: number;
   voice?: string;
   speed?: number;
@@ -135,7 +135,7 @@ function configureTransformersOffline(): void {
 }
 
 /** The onnxruntime-node accelerator this platform can have (`auto`), if any. */
-export function platformAccelerator(platform: NodeJS.Platform = process.platform, arch: string = process.arch): KokoroDevice | undefined {
+export function platformAccelerator(platform: NodeJS.Platform = process.platform, arch: string = process.arch): TtsDevice | undefined {
   if (platform === 'linux' && arch === 'x64') return 'cuda';
   if (platform === 'win32') return 'dml';
   if (platform === 'darwin') return 'coreml';
@@ -143,7 +143,7 @@ export function platformAccelerator(platform: NodeJS.Platform = process.platform
 }
 
 /** Why a requested device cannot even be tried here (undefined = it can). */
-function deviceUnsupportedReason(device: KokoroDevice): string | undefined {
+function deviceUnsupportedReason(device: TtsDevice): string | undefined {
   if (device === 'cpu' || device === 'auto') return undefined;
   if (ttsDevicesFor(process.platform, process.arch).includes(device)) return undefined;
   return `${device} is not available on ${process.platform}/${process.arch}`;
@@ -183,7 +183,7 @@ export class KokoroTts implements TtsStage {
     const { onnxFile, dtype } = await validateFolder(absDir, dtypeChoice);
     configureTransformersOffline();
 
-    const loadModel = (dev: KokoroDevice): Promise<StyleTextToSpeech2Model> =>
+    const loadModel = (dev: TtsDevice): Promise<StyleTextToSpeech2Model> =>
       StyleTextToSpeech2Model.from_pretrained(absDir, {
         dtype,
         device: dev,
@@ -193,8 +193,8 @@ export class KokoroTts implements TtsStage {
 
     // An accelerator that cannot load (no CUDA libraries, no DirectML adapter…) never stops the
     // app: the reason is reported and the CPU takes over.
-    const wanted: KokoroDevice = device === 'auto' ? (platformAccelerator() ?? 'cpu') : device;
-    let usedDevice: KokoroDevice = 'cpu';
+    const wanted: TtsDevice = device === 'auto' ? (platformAccelerator() ?? 'cpu') : device;
+    let usedDevice: TtsDevice = 'cpu';
     let fallback: string | undefined;
     let model: StyleTextToSpeech2Model | undefined;
     if (wanted !== 'cpu') {
