@@ -1,8 +1,8 @@
 import type { EngineConfig } from '../shared/config';
 import { resolveConfig } from '../shared/config';
 import { VoiceEngine } from './core/voice-engine';
-import type { StageName } from '../shared/events';
-import type { SpeechStages, Stage } from './stages/contracts';
+import type { SpeechStages } from './stages/contracts';
+import type { StageLoaders } from './core/stage-reloader';
 import type { EngineInit } from './host/init';
 import { ConversationJournal } from './core/journal';
 import { KOKORO_ONNX_FILE, type KokoroTtsOptions } from './stages/tts/kokoro-tts';
@@ -77,20 +77,15 @@ export async function loadModelStages(config: EngineConfig, paths: ModelPaths): 
   return { vad: await vad, stt: await stt, llm: await llm, tts: await tts };
 }
 
-/** Loads one stage again with a new config (a `configure` changed its model, threads or device). */
-export async function reloadStage(name: StageName, config: EngineConfig, userModelsDir?: string): Promise<Stage> {
-  const threads = resolveThreads(config);
-  const paths = name === 'vad' ? undefined : await resolveDefaultModelPaths(config, userModelsDir);
-  switch (name) {
-    case 'vad':
-      return SileroVad.load({ modelPath: config.models.vad, threads: threads.vad });
-    case 'stt':
-      return WhisperStt.load(sttOptions(config, paths!.stt, threads.stt));
-    case 'llm':
-      return LlamaChat.load(llmOptions(config, paths!.llm, threads.llm));
-    case 'tts':
-      return ThreadedTts.load(ttsOptions(config, paths!.tts, threads.tts));
-  }
+/** Loaders of each stage with a new config (a `configure` changed its model, threads or device). */
+export function stageLoaders(userModelsDir?: string): StageLoaders {
+  const paths = (config: EngineConfig): Promise<ModelPaths> => resolveDefaultModelPaths(config, userModelsDir);
+  return {
+    vad: async (config) => SileroVad.load({ modelPath: config.models.vad, threads: resolveThreads(config).vad }),
+    stt: async (config) => WhisperStt.load(sttOptions(config, (await paths(config)).stt, resolveThreads(config).stt)),
+    llm: async (config) => LlamaChat.load(llmOptions(config, (await paths(config)).llm, resolveThreads(config).llm)),
+    tts: async (config) => ThreadedTts.load(ttsOptions(config, (await paths(config)).tts, resolveThreads(config).tts)),
+  };
 }
 
 export interface CreateEngineOptions {
@@ -105,7 +100,7 @@ export function createEngine(init: EngineInit, options: CreateEngineOptions = {}
   const engine = new VoiceEngine({
     config,
     journal,
-    reloadStage: (name, next) => reloadStage(name, next, init.userModelsDir),
+    reloadStages: stageLoaders(init.userModelsDir),
   });
   const ready = engine.load(async () => {
     const stages = await loadModelStages(config, await resolveDefaultModelPaths(config, init.userModelsDir));

@@ -1,4 +1,4 @@
-import type { EngineTimers } from '../../src-main/engine/core/voice-engine';
+import type { EngineTimers } from '../../src-main/engine/core/deadline-timer';
 
 /**
  * FAKE (for race tests): a manual clock with its own timers. Time moves only when a test calls

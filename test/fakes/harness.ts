@@ -1,5 +1,5 @@
 import { resolveConfig, type EngineConfigInput } from '../../src-main/shared/config';
-import { VoiceEngine, type StageReloader } from '../../src-main/engine/core/voice-engine';
+import { VoiceEngine, type StageLoaders } from '../../src-main/engine';
 import type { EngineEvent } from '../../src-main/shared/events';
 import type { ConversationJournal } from '../../src-main/engine/core/journal';
 import { TurnTracer } from '../../src-main/engine/core/trace';
@@ -39,16 +39,26 @@ export interface FakeEngine {
  */
 export async function fakeEngine(
   config: EngineConfigInput = {},
-  options: { journal?: ConversationJournal; reloadStage?: StageReloader } = {},
+  options: {
+    journal?: ConversationJournal;
+    reloadStages?: Partial<StageLoaders>;
+    /**
+     * Replaces fake stages with real ones before the engine loads them (the engine keeps its own
+     * stage set). The stages are then the test's: the engine borrows them and leaves them loaded.
+     */
+    withStages?: (stages: FakeStages) => void;
+  } = {},
 ): Promise<FakeEngine> {
   const clock = new ManualClock();
   const stages = fakeStages();
+  options.withStages?.(stages);
   const engine = new VoiceEngine({
     config: resolveConfig({ ...config, stt: { partialIntervalMs: 0, ...config.stt }, echo: { enabled: false, ...config.echo } }),
     clock: clock.now,
     timers: clock,
     journal: options.journal,
-    reloadStage: options.reloadStage,
+    reloadStages: options.reloadStages,
+    stageOwnership: options.withStages ? 'borrowed' : 'owned',
   });
   const events: EngineEvent[] = [];
   const tracer = new TurnTracer(() => undefined);

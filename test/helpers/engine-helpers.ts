@@ -2,7 +2,7 @@ import { readWavAs16kMono } from '../../src-main/audio/wav';
 import { feedAudio, waitIdle } from '../../src-main/tools/cli/feeder';
 import type { EngineConfigInput } from '../../src-main/shared/config';
 import { resolveConfig } from '../../src-main/shared/config';
-import { VoiceEngine, type SpeechStages } from '../../src-main/engine/core/voice-engine';
+import { VoiceEngine, type SpeechStages } from '../../src-main/engine';
 import type { EngineEvent } from '../../src-main/shared/events';
 import { loadStages, resolveModelPaths } from '../../src-main/tools/cli/model-sets';
 import { sharedPath } from '../../src-main/tools/dev/shared-data';
@@ -48,7 +48,7 @@ export async function testEngine(config: EngineConfigInput = {}, journal?: Conve
     ...config,
     llm: { ...TEST_CONFIG.llm, ...config.llm },
   });
-  const engine = new VoiceEngine({ config: merged, journal, sharedStages: true });
+  const engine = new VoiceEngine({ config: merged, journal, stageOwnership: 'borrowed' });
   const events: EngineEvent[] = [];
   engine.on((event) => events.push(event));
   await engine.load(async () => stages);

@@ -1,4 +1,4 @@
-import type { EngineConfig } from '../../shared/config';
+import { mergeConfig, type EngineConfig, type EngineConfigPatch } from '../../shared/config';
 import type { ConfigApplied, StageName } from '../../shared/events';
 
 
@@ -71,4 +71,26 @@ export function classifyConfigChange(before: EngineConfig, after: EngineConfig, 
     }
   }
   return change;
+}
+
+/**
+ * The config after `patch` and what the change needs. What needs a restart keeps its old value
+ * until then; `canReload`: the engine can reload stages (else such changes need a restart too).
+ */
+export function applyPatch(before: EngineConfig, patch: EngineConfigPatch, canReload: boolean): { config: EngineConfig; change: ConfigApplied } {
+  const next = mergeConfig(before, patch);
+  const change = classifyConfigChange(before, next, canReload);
+  const config = change.restartRequired.length > 0 ? mergeConfig(next, restoreRestartPaths(before, change.restartRequired)) : next;
+  return { config, change };
+}
+
+/** A patch that puts back the old values of the given dotted paths (what needs a restart keeps its value until then). */
+export function restoreRestartPaths(before: EngineConfig, paths: string[]): EngineConfigPatch {
+  const patch: Record<string, Record<string, unknown>> = {};
+  for (const dotted of paths) {
+    const [section, key] = dotted.split('.') as [keyof EngineConfig, string];
+    const value = (before[section] as Record<string, unknown>)[key];
+    patch[section] = { ...patch[section], [key]: value };
+  }
+  return patch as EngineConfigPatch;
 }

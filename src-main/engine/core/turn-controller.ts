@@ -1,5 +1,5 @@
 import { roundMs } from '../../shared/stats';
-import { bargeInOptions, BargeInDetector } from '../mic/barge-in';
+import { createBargeInDetector, type BargeInDetector } from '../mic/barge-in';
 import { OUTPUT_SAMPLE_RATE, type EngineConfig } from '../../shared/config';
 import { Endpointer, type EndpointEvent } from '../mic/endpointing';
 import type { EngineEvent, ListenMode, TurnPhase } from '../../shared/events';
@@ -118,7 +118,7 @@ export class TurnController {
     this.config = config;
     this.mode = config.turn.mode;
     this.endpointer = new Endpointer(config.vad);
-    this.bargeIn = new BargeInDetector(bargeInOptions(config));
+    this.bargeIn = createBargeInDetector(config);
   }
 
   // ── inputs ──────────────────────────────────────────────────────────────────────────────────
@@ -228,7 +228,7 @@ export class TurnController {
       this.rebuildEndpointer = true;
       this.maybeRebuildEndpointer();
     }
-    this.bargeIn = new BargeInDetector(bargeInOptions(config));
+    this.bargeIn = createBargeInDetector(config);
     if (config.turn.mode !== before.turn.mode && config.turn.mode !== this.mode) return this.setMode(config.turn.mode, t);
     return this.flush();
   }

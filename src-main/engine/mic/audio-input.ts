@@ -207,21 +207,12 @@ export class AudioInput {
 
   private emitWindow(): VadWindow {
     const samples = this.window.slice();
-    let sumSquares = 0;
-    let peak = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const v = samples[i] ?? 0;
-      sumSquares += v * v;
-      const a = Math.abs(v);
-      if (a > peak) peak = a;
-    }
     this.counters.windowsEmitted++;
     return {
       samples,
       startMs: (this.windowStart * 1000) / this.sampleRate,
       endMs: ((this.windowStart + VAD_WINDOW_SAMPLES) * 1000) / this.sampleRate,
-      rms: Math.sqrt(sumSquares / samples.length),
-      peak,
+      ...levelOf(samples),
     };
   }
 
@@ -244,4 +235,16 @@ export class AudioInput {
     }
     return undefined;
   }
+}
+
+/** RMS and peak of a block of samples (non-finite samples count as silence). */
+export function levelOf(samples: Float32Array): { rms: number; peak: number } {
+  let sumSquares = 0;
+  let peak = 0;
+  for (const v of samples) {
+    const a = Number.isFinite(v) ? Math.abs(v) : 0;
+    sumSquares += a * a;
+    if (a > peak) peak = a;
+  }
+  return { rms: samples.length === 0 ? 0 : Math.sqrt(sumSquares / samples.length), peak };
 }

@@ -52,6 +52,14 @@ export function bargeInOptions(config: Pick<EngineConfig, 'echo'>): BargeInOptio
   };
 }
 
+/**
+ * The barge-in detector the app runs, with the settings of `config`: the turn controller makes its
+ * detector here, and so does every check of the barge-in path (echo-check, the echo tests).
+ */
+export function createBargeInDetector(config: Pick<EngineConfig, 'echo'>): BargeInDetector {
+  return new BargeInDetector(bargeInOptions(config));
+}
+
 export class BargeInDetector {
   private readonly minSpeechMs: number;
   private readonly threshold: number;

@@ -1,13 +1,6 @@
-import { bargeInOptions, BargeInDetector } from './barge-in';
 import type { EngineConfig } from '../../shared/config';
 import { EchoGuard } from './echo/echo-guard';
 
-/**
- * The microphone path while the assistant may be audible, as the app runs it:
- * mic window → EchoGuard → VAD (on the echo-reduced window) → BargeInDetector.
- * The VAD probability it returns is that of the cleaned window, so the endpointer can use the
- * same number. Times are input-clock ms; while the guard cleans, the window lags by its `latencyMs`.
- */
 /** Below this VAD probability a window is quiet: the guard may skip its held-back 16 ms after it. */
 const QUIET_PROBABILITY = 0.2;
 
@@ -15,20 +8,26 @@ export interface SpeechProbability {
   probability(window: Float32Array): Promise<number>;
 }
 
-export interface GuardedWindow {
+/** A microphone window after the echo guard, with what the VAD and the guard said of it. */
+export interface HeardWindow {
   /** The echo-reduced window the VAD saw, and its place on the input clock. */
   samples: Float32Array;
   startMs: number;
   endMs: number;
   probability: number;
+  /** How much of the window's energy the guard explained by what the player plays (0…1). */
   echoFraction: number;
-  /** Set when this window completes a barge-in: the onset of the user's speech. */
-  bargeIn: { onsetMs: number } | null;
 }
 
-export class EchoSafeBargeIn {
-  readonly guard: EchoGuard;
-  readonly detector: BargeInDetector;
+/**
+ * The microphone path as the app runs it: mic window → EchoGuard → VAD on the echo-reduced window.
+ * The engine hands each `HeardWindow` to its turn controller, whose `BargeInDetector` decides
+ * barge-in; echo-check and the echo tests drive this same class with a detector made the same way
+ * (`createBargeInDetector`). Times are input-clock ms; while the guard cleans, the window lags by
+ * its `latencyMs`. The reference (what the player plays) is placed by `EchoReferenceSchedule`.
+ */
+export class MicPath {
+  private readonly guard: EchoGuard;
   private lastProbability = 0;
 
   constructor(
@@ -36,7 +35,16 @@ export class EchoSafeBargeIn {
     config: Pick<EngineConfig, 'echo'>,
   ) {
     this.guard = new EchoGuard(config.echo);
-    this.detector = new BargeInDetector(bargeInOptions(config));
+  }
+
+  /** The guard's lag while it cleans (the cleaned window ends this much before the raw one). */
+  get latencyMs(): number {
+    return this.guard.latencyMs;
+  }
+
+  /** Input-clock end of the reference placed so far. */
+  get referenceEndMs(): number {
+    return this.guard.referenceEndMs;
   }
 
   /** Audio sent to the player; `startMs` = input-clock time its first sample is heard. */
@@ -44,28 +52,18 @@ export class EchoSafeBargeIn {
     this.guard.addReference(samples, sampleRate, startMs);
   }
 
-  /** One mic window ending at `endMs`; `answerAudible` says whether barge-in is being decided now. */
-  async window(samples: Float32Array, endMs: number, answerAudible: boolean): Promise<GuardedWindow> {
-    const heard = await this.hear(samples, endMs);
-    const bargeIn = answerAudible ? this.detector.push(heard) : null;
-    return { ...heard, bargeIn };
+  /** The player dropped what it had queued: nothing after `fromMs` will be heard. */
+  cutReference(fromMs: number): void {
+    this.guard.cutReference(fromMs);
   }
 
-  /**
-   * The guard and the VAD only (one VAD run, on the echo-reduced window): the engine hands this to
-   * its turn controller, whose own `BargeInDetector` (same class, same settings) decides barge-in.
-   */
-  async hear(samples: Float32Array, endMs: number): Promise<Omit<GuardedWindow, 'bargeIn'>> {
+  /** One mic window ending at `endMs` (input clock): the guard, then one VAD run on what it leaves. */
+  async hear(samples: Float32Array, endMs: number): Promise<HeardWindow> {
     const cleaned = this.guard.process(samples, endMs, { quiet: this.lastProbability < QUIET_PROBABILITY });
     const durationMs = (samples.length * 1000) / 16000;
     const probability = await this.vad.probability(cleaned.samples);
     this.lastProbability = probability;
     const lag = cleaned.lagMs;
     return { samples: cleaned.samples, startMs: endMs - durationMs - lag, endMs: endMs - lag, probability, echoFraction: cleaned.echoFraction };
-  }
-
-  /** A new answer starts: the detector re-arms (the guard keeps the learned echo path). */
-  answerStarted(): void {
-    this.detector.reset();
   }
 }

@@ -1,6 +1,6 @@
 import { SpeechChunker } from '../../engine/text/chunker';
 import type { SpeechChunkerOptions } from '../../shared/chunker-options';
-import type { UnitSplitter } from '../../engine/core/voice-engine';
+import type { UnitSplitter } from '../../engine';
 import { percentile } from '../../shared/stats';
 import { PeerSplitter } from './peer-splitter';
 

@@ -1,5 +1,5 @@
 import { cleanForSpeech } from '../../engine/text/chunker';
-import type { UnitSplitter } from '../../engine/core/voice-engine';
+import type { UnitSplitter } from '../../engine';
 
 /**
  * The unit policy the best open local assistants ship (RealtimeTTS's `fast_sentence_fragment`,

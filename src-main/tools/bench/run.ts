@@ -5,7 +5,8 @@ import { speechExtent } from '../../audio/speech-extent';
 import { readWavAs16kMono } from '../../audio/wav';
 import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, VAD_WINDOW_SAMPLES, type EngineConfig, type EngineConfigInput } from '../../shared/config';
 import { TtsCache } from '../../engine/core/tts-cache';
-import { VoiceEngine, type SpeechStages, type UnitSplitter } from '../../engine/core/voice-engine';
+import { VoiceEngine, type SpeechStages, type UnitSplitter } from '../../engine';
+import { decorateStages } from '../dev/stage-decorators';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../../shared/events';
 import type { ModelSetName } from '../cli/model-sets';
 import { loadStages, resolveModelPaths } from '../cli/model-sets';
@@ -179,13 +180,12 @@ function instrument(stages: SpeechStages, clock: () => number, calls: CallInterv
       if (calls.length > 200_000) calls.splice(0, 100_000);
     }
   };
-  const { vad, stt, llm, tts } = stages;
-  return {
-    vad: Object.assign(Object.create(vad) as typeof vad, { probability: (w: Float32Array) => timed('vad', () => vad.probability(w)) }),
-    stt: Object.assign(Object.create(stt) as typeof stt, { transcribe: (a: Float32Array, o: Parameters<typeof stt.transcribe>[1]) => timed('stt', () => stt.transcribe(a, o)) }),
-    llm: Object.assign(Object.create(llm) as typeof llm, { respond: (u: string, o: Parameters<typeof llm.respond>[1]) => timed('llm', () => llm.respond(u, o)) }),
-    tts: Object.assign(Object.create(tts) as typeof tts, { synthesize: (t: string, o: Parameters<typeof tts.synthesize>[1]) => timed('tts', () => tts.synthesize(t, o)) }),
-  };
+  return decorateStages(stages, {
+    vad: (vad) => ({ probability: (w, o) => timed('vad', () => vad.probability(w, o)) }),
+    stt: (stt) => ({ transcribe: (a, o) => timed('stt', () => stt.transcribe(a, o)) }),
+    llm: (llm) => ({ respond: (u, o) => timed('llm', () => llm.respond(u, o)) }),
+    tts: (tts) => ({ synthesize: (t, o) => timed('tts', () => tts.synthesize(t, o)) }),
+  });
 }
 
 /**
@@ -264,7 +264,7 @@ async function runPipeline(
   const createUnitSplitter = pipeline === 'peer' ? (): UnitSplitter => new PeerSplitter() : undefined;
   // The peers keep no cache of synthesized units: one that can hold nothing.
   const ttsCache = pipeline === 'peer' ? new TtsCache({ maxEntries: 0, maxTextChars: 0 }) : undefined;
-  const engine = new VoiceEngine({ config, sharedStages: true, createUnitSplitter, ttsCache });
+  const engine = new VoiceEngine({ config, stageOwnership: 'borrowed', createUnitSplitter, ttsCache });
   const calls: CallInterval[] = [];
   const clock = (): number => engine.now();
   await stages.llm.clear();

@@ -1,11 +1,13 @@
 import { VAD_WINDOW_SAMPLES, type EngineConfig } from '../../shared/config';
-import { EchoSafeBargeIn, type SpeechProbability } from '../../engine/mic/mic-path';
+import { createBargeInDetector } from '../../engine/mic/barge-in';
+import { MicPath, type SpeechProbability } from '../../engine/mic/mic-path';
 
 /**
  * The echo check: plays `far` as the assistant's answer for its whole length (the reference goes
  * to the guard at time 0, as the player would report it), feeds `mic` window by window through the
- * product's barge-in path (EchoGuard → VAD → BargeInDetector) and lists every moment the answer
- * would have been interrupted. Playback is not stopped by a detection (this measures the decision,
+ * app's barge-in path — the engine's `MicPath` (EchoGuard → VAD) and a detector made as the turn
+ * controller makes its own (`createBargeInDetector`), fed while the answer is audible as the
+ * controller feeds it — and lists every moment the answer would have been interrupted. Playback is not stopped by a detection (this measures the decision,
  * not the reaction).
  */
 export interface EchoCheckInput {
@@ -36,9 +38,9 @@ export async function runEchoCheck(input: EchoCheckInput): Promise<EchoCheckTrac
   if (far.length === 0) throw new RangeError('echo-check: the far-end signal is empty');
   if (mic.length === 0) throw new RangeError('echo-check: the microphone signal is empty');
   vad.reset();
-  const path = new EchoSafeBargeIn(vad, config);
+  const path = new MicPath(vad, config);
+  const detector = createBargeInDetector(config);
   path.addReference(far, SR, input.referenceStartMs ?? 0);
-  path.answerStarted();
   const farMs = (far.length * 1000) / SR;
   const detections: number[] = [];
   const onsets: number[] = [];
@@ -46,12 +48,13 @@ export async function runEchoCheck(input: EchoCheckInput): Promise<EchoCheckTrac
   for (let start = 0; start + VAD_WINDOW_SAMPLES <= mic.length; start += VAD_WINDOW_SAMPLES) {
     const endMs = ((start + VAD_WINDOW_SAMPLES) * 1000) / SR;
     // Judged on the audio the window holds: while the guard cleans, it lags by the guard's latency.
-    const audible = endMs - path.guard.latencyMs <= farMs;
-    const result = await path.window(mic.subarray(start, start + VAD_WINDOW_SAMPLES), endMs, audible);
-    windows.push({ startMs: result.startMs, probability: result.probability, echoFraction: result.echoFraction });
-    if (result.bargeIn) {
-      detections.push(Math.round(result.endMs));
-      onsets.push(Math.max(0, Math.round(result.bargeIn.onsetMs)));
+    const audible = endMs - path.latencyMs <= farMs;
+    const heard = await path.hear(mic.subarray(start, start + VAD_WINDOW_SAMPLES), endMs);
+    windows.push({ startMs: heard.startMs, probability: heard.probability, echoFraction: heard.echoFraction });
+    const bargeIn = audible ? detector.push(heard) : null;
+    if (bargeIn) {
+      detections.push(Math.round(heard.endMs));
+      onsets.push(Math.max(0, Math.round(bargeIn.onsetMs)));
     }
   }
   return { detections_ms: detections, onsets_ms: onsets, far_ms: Math.round(farMs), windows };

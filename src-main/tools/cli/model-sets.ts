@@ -1,5 +1,5 @@
 import type { EngineConfig } from '../../shared/config';
-import type { SpeechStages } from '../../engine/core/voice-engine';
+import type { SpeechStages } from '../../engine';
 import type { EngineInit } from '../../engine/host/init';
 import { loadModelStages, resolveDefaultModelPaths, type ModelPaths } from '../../engine/runtime';
 

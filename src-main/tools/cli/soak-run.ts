@@ -6,7 +6,8 @@
  * is trimmed), its first-token time and RSS.
  */
 import { INPUT_SAMPLE_RATE, resolveConfig } from '../../shared/config';
-import { VoiceEngine, type LlmStage } from '../../engine/core/voice-engine';
+import { VoiceEngine, type LlmStage } from '../../engine';
+import { decorateLlm } from '../dev/stage-decorators';
 
 import { LlamaChat, type LlmResponse } from '../../engine/stages/llm/llama-chat';
 import { loadStages, resolveModelPaths, type CliEngineInit } from './model-sets';
@@ -75,17 +76,11 @@ export interface SoakReport {
 
 /** Wraps the LLM stage so every respond's prompt-token count and first-token time are recorded. */
 function recordingLlm(llm: LlmStage, onCall: (call: LlmCall) => void): LlmStage {
-  return new Proxy(llm, {
-    get(target, key) {
-      if (key === 'respond') {
-        return async (...args: Parameters<LlmStage['respond']>) => {
-          const reply: Awaited<ReturnType<LlmStage['respond']>> & Partial<LlmResponse> = await target.respond(...args);
-          onCall({ promptTokensEvaluated: reply.promptTokensEvaluated, firstTokenMs: reply.firstTokenMs });
-          return reply;
-        };
-      }
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  return decorateLlm(llm, {
+    respond: async (...args) => {
+      const reply: Awaited<ReturnType<LlmStage['respond']>> & Partial<LlmResponse> = await llm.respond(...args);
+      onCall({ promptTokensEvaluated: reply.promptTokensEvaluated, firstTokenMs: reply.firstTokenMs });
+      return reply;
     },
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stablePart } from '../../../src-main/engine/core/voice-engine';
+import { stablePart } from '../../../src-main/engine/core/transcriber';
 import { fakeEngine, QUIET, VOICE, type FakeEngine } from '../../fakes/harness';
 
 /** Preemptive generation (LLM prefill on partial transcripts), on FAKE stages and a manual clock. */

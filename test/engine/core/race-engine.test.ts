@@ -287,9 +287,11 @@ describe('race: configure mid-turn', () => {
     const fresh = new FakeStt();
     fresh.auto = () => 'from the new model';
     const f = await fakeEngine({ turn: { speculative: false } }, {
-      reloadStage: async (stage, config) => {
-        reloaded.push(`${stage}:${config.models.stt}`);
-        return fresh;
+      reloadStages: {
+        stt: async (config) => {
+          reloaded.push(`stt:${config.models.stt}`);
+          return fresh;
+        },
       },
     });
     autoStages(f.stages);

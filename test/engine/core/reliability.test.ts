@@ -160,7 +160,7 @@ describe('bad control input in-process', () => {
 
   it('takes commands during load and warmup (barge-in, push-to-talk, audio, text) without failing', async () => {
     const stages = await standinStages();
-    const engine = new VoiceEngine({ config: resolveConfig(TEST_CONFIG), sharedStages: true });
+    const engine = new VoiceEngine({ config: resolveConfig(TEST_CONFIG), stageOwnership: 'borrowed' });
     const events: EngineEvent[] = [];
     engine.on((e) => events.push(e));
     let release!: () => void;

@@ -37,9 +37,11 @@ interface Scene {
 }
 
 async function scene(echoEnabled: boolean): Promise<Scene> {
-  const f = await fakeEngine({ echo: { enabled: echoEnabled }, turn: { speculative: false } });
-  // The real VAD replaces the fake one (the engine reads the stage at each window).
-  f.stages.vad = vad as unknown as typeof f.stages.vad;
+  // The real VAD replaces the fake one before the engine loads its stage set.
+  const f = await fakeEngine(
+    { echo: { enabled: echoEnabled }, turn: { speculative: false } },
+    { withStages: (stages) => (stages.vad = vad as unknown as typeof stages.vad) },
+  );
   vad.reset();
   f.stages.stt.auto = () => 'stop';
   f.stages.llm.auto = ['Sure, ', 'the first part is here. ', 'And then ', 'a second sentence follows. ', 'Bye now.'];

@@ -1,0 +1,70 @@
+/** Where the reference goes: the mic path's echo guard. */
+export interface ReferenceSink {
+  readonly referenceEndMs: number;
+  addReference(samples: Float32Array, sampleRate: number, startMs: number): void;
+  cutReference(fromMs: number): void;
+}
+
+/** Turns whose playback start is remembered (older ones are forgotten first). */
+const MAX_PLAYING_TURNS = 64;
+
+/**
+ * The echo guard's reference: what the player plays, placed on the input clock.
+ *
+ * With a player that reports (`playback_started`, `unit_played`), an answer's audio is heard from
+ * the input-clock time of its `playback_started` for the first unit and contiguously after that
+ * (or "now" if the player's queue ran dry). Without reports (a CLI writing a file) the audio is
+ * placed at emission. When the player drops its queue (barge-in, cancel) the reference is cut.
+ * The sink is looked up at each use: the mic path is rebuilt when the echo settings change.
+ */
+export class EchoReferenceSchedule {
+  private playerReports = false;
+  private readonly playingTurns = new Set<number>();
+  /** Audio of turns the player has not started yet: it becomes reference at `playback_started`. */
+  private readonly unheardAudio = new Map<number, Array<{ samples: Float32Array; sampleRate: number }>>();
+
+  constructor(private readonly sink: () => ReferenceSink) {}
+
+  /** The player reported something: from now on references follow its reports. */
+  playerReported(): void {
+    this.playerReports = true;
+  }
+
+  /** An answer's audio went to the player (`nowMs`: the input clock now). The samples are copied. */
+  answerAudio(turn: number, samples: Float32Array, sampleRate: number, nowMs: number): void {
+    if (this.playerReports && !this.playingTurns.has(turn)) {
+      const queued = this.unheardAudio.get(turn) ?? [];
+      queued.push({ samples: samples.slice(), sampleRate });
+      this.unheardAudio.set(turn, queued);
+      return;
+    }
+    const sink = this.sink();
+    sink.addReference(samples, sampleRate, Math.max(sink.referenceEndMs, nowMs));
+  }
+
+  /** The player started `turn` at input-clock time `startMs`: its queued audio is heard from there on. */
+  playbackStarted(turn: number, startMs: number): void {
+    this.playerReports = true;
+    this.playingTurns.add(turn);
+    if (this.playingTurns.size > MAX_PLAYING_TURNS) this.playingTurns.delete(this.playingTurns.values().next().value as number);
+    const queued = this.unheardAudio.get(turn) ?? [];
+    this.unheardAudio.delete(turn);
+    const sink = this.sink();
+    let at = startMs;
+    for (const { samples, sampleRate } of queued) {
+      sink.addReference(samples, sampleRate, at);
+      at += (samples.length * 1000) / sampleRate;
+    }
+  }
+
+  /** The player dropped what it had queued (barge-in, cancel): nothing of it after `nowMs` is heard. */
+  cut(turn: number, nowMs: number): void {
+    this.unheardAudio.delete(turn);
+    this.sink().cutReference(nowMs);
+  }
+
+  /** The turn is over or discarded: audio it never played is forgotten. */
+  forget(turn: number): void {
+    this.unheardAudio.delete(turn);
+  }
+}
