@@ -1,12 +1,11 @@
+import { loadLlamaBackend, loadModelFile } from './backend';
+import type { LlamaChatOptions, LlmResponse, LlmStopReason, PrefillResult, RespondOptions } from './chat-types';
 import { DispatchGate } from './dispatch-gate';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { validateGgufFile } from './gguf-file';
 import path from 'node:path';
 import {
-  getLlama,
   LlamaChatSession,
-  LlamaLogLevel,
   type ChatHistoryItem,
-  type Llama,
   type LlamaContext,
   type LlamaModel,
   type Token,
@@ -32,175 +31,14 @@ import { abortError, DisposedError, isAbortError, messageOf, SerialQueue, throwI
  * - `warm()` evaluates the system prompt and the (restored) history.
  */
 
-export type LlmGpu = 'auto' | 'off' | 'cuda' | 'vulkan' | 'metal';
+export type { LlamaChatOptions, LlmGpu, LlmResponse, LlmStopReason, PrefillResult, RespondOptions } from './chat-types';
 
-export interface LlamaChatOptions {
-  modelPath: string;
-  threads: number;
-  gpu: LlmGpu;
-  contextSize: number;
-  systemPrompt: string;
-  maxTokens: number;
-  timeoutMs: number;
-  /** Committed turns older than this many tokens are dropped (the system prompt is always kept). */
-  historyTokenBudget: number;
-  temperature: number;
-  seed?: number;
-}
-
-export type LlmStopReason = 'end' | 'maxTokens' | 'timeout' | 'aborted';
-
-export interface LlmResponse {
-  text: string;
-  /** Generated tokens. */
-  tokens: number;
-  aborted: boolean;
-  /** Why generation stopped; 'timeout' and 'aborted' come with `aborted: true`. */
-  reason: LlmStopReason;
-  /** ms from the call to the first text chunk; undefined when nothing was generated. */
-  firstTokenMs?: number;
-  /** Prompt tokens this call had to evaluate (the rest of the prompt came from the KV cache). */
-  promptTokensEvaluated: number;
-  /** ms this call waited for earlier LLM work (an aborted answer's last batch, a prefill) to finish. */
-  queuedMs: number;
-}
-
-export interface PrefillResult {
-  /** Prompt tokens this prefill evaluated. */
-  promptTokensEvaluated: number;
-  /** False when a newer prefill or a respond superseded it before it finished (what it evaluated stays cached). */
-  complete: boolean;
-}
-
-export interface RespondOptions {
-  signal?: AbortSignal;
-  /** Called with each piece of generated text, in order; the pieces concatenate to `text`. */
-  onToken?: (text: string) => void;
-}
-
-const DOWNLOAD_HINT =
-  'Download a chat model with `npm run models -- download <id>` (e.g. qwen2.5-0.5b-instruct-q4_k_m, ' +
-  'ids in models/manifest.json) and set models.llm to its path.';
 /** Appended to an interrupted answer so the model sees that it was cut off. */
 const INTERRUPTED_MARK = ' —';
 /** Chat-template tokens around one turn (role markers etc.), a conservative estimate. */
 const TURN_TEMPLATE_TOKENS = 12;
 /** Room kept for the next user message when fitting the history into the context. */
 const USER_MESSAGE_RESERVE_TOKENS = 128;
-
-// ---------------------------------------------------------------------------------------------
-// One Llama (the native backend) per GPU setting per process; llama.cpp's log goes to a ring buffer
-// so load errors can quote it instead of it being printed.
-
-const recentLlamaLog: string[] = [];
-function llamaLogger(level: LlamaLogLevel, message: string): void {
-  recentLlamaLog.push(`${level}: ${message.trim()}`);
-  if (recentLlamaLog.length > 50) recentLlamaLog.shift();
-}
-
-interface LlamaBackend {
-  llama: Llama;
-  /** Set when a GPU backend was asked for ('auto') and the CPU was used instead. */
-  fallbackReason?: string;
-}
-
-const llamaBackends = new Map<LlmGpu, Promise<LlamaBackend>>();
-
-function loadLlamaBackend(gpu: LlmGpu): Promise<LlamaBackend> {
-  let backend = llamaBackends.get(gpu);
-  if (!backend) {
-    backend = createLlamaBackend(gpu);
-    llamaBackends.set(gpu, backend);
-    backend.catch(() => llamaBackends.delete(gpu));
-  }
-  return backend;
-}
-
-async function createLlamaBackend(gpu: LlmGpu): Promise<LlamaBackend> {
-  const common = {
-    build: 'never',
-    skipDownload: true,
-    progressLogs: false,
-    logLevel: LlamaLogLevel.warn,
-    logger: llamaLogger,
-  } as const;
-  if (gpu === 'off') return { llama: await getLlama({ ...common, gpu: false }) };
-  if (gpu !== 'auto') {
-    try {
-      return { llama: await getLlama({ ...common, gpu }) };
-    } catch (error) {
-      throw new Error(
-        `cannot load llama.cpp's ${gpu} backend (${messageOf(error)}). Set llm.gpu to "auto" or "off".`,
-      );
-    }
-  }
-  try {
-    const llama = await getLlama({ ...common, gpu: 'auto' });
-    return llama.gpu === false ? { llama, fallbackReason: 'no GPU backend available' } : { llama };
-  } catch (error) {
-    return { llama: await getLlama({ ...common, gpu: false }), fallbackReason: messageOf(error) };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// File validation: a clear message for the wrong file instead of a llama.cpp abort.
-
-async function validateGgufFile(modelPath: string): Promise<number> {
-  if (!modelPath) throw new Error(`no LLM model configured (models.llm is empty). ${DOWNLOAD_HINT}`);
-  let size: number;
-  try {
-    const info = await stat(modelPath);
-    if (!info.isFile()) throw new Error(`LLM model path ${modelPath} is not a file. ${DOWNLOAD_HINT}`);
-    size = info.size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`LLM model file not found: ${modelPath}. ${DOWNLOAD_HINT}`);
-    }
-    throw error;
-  }
-  const magic = Buffer.alloc(4);
-  if (size < 4) throw new Error(`${modelPath} is not a GGUF chat model: the file is empty (${size} bytes). ${DOWNLOAD_HINT}`);
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(modelPath, 'r');
-    await handle.read(magic, 0, 4, 0);
-  } catch (error) {
-    throw new Error(`cannot read LLM model file ${modelPath}: ${messageOf(error)}`);
-  } finally {
-    await handle?.close();
-  }
-  const ascii = magic.toString('latin1');
-  if (ascii === 'GGUF') return size;
-  let found: string;
-  if (['lmgg', 'ggml', 'tjgg', 'ggjt', 'fmgg', 'algg'].includes(ascii)) {
-    found = 'it is a legacy ggml file, e.g. a whisper.cpp speech model';
-  } else if (magic[0] === 0x08) {
-    found = 'it looks like an ONNX model';
-  } else {
-    found = `it starts with bytes ${magic.toString('hex')}, not "GGUF"`;
-  }
-  throw new Error(`${modelPath} is not a GGUF chat model (${found}). models.llm needs a llama.cpp .gguf chat model. ${DOWNLOAD_HINT}`);
-}
-
-async function loadModelFile(llama: Llama, modelPath: string, size: number): Promise<LlamaModel> {
-  const logStart = recentLlamaLog.length;
-  try {
-    return await llama.loadModel({ modelPath });
-  } catch (error) {
-    const llamaSays = recentLlamaLog
-      .slice(logStart)
-      .filter((line) => line.startsWith('error'))
-      .map((line) => line.replace(/^error: /, ''))
-      .join('; ');
-    throw new Error(
-      `${modelPath} could not be loaded as a GGUF chat model (${size} bytes): ${messageOf(error)}` +
-        `${llamaSays ? ` (llama.cpp: ${llamaSays})` : ''}. The file is probably truncated or corrupted; ` +
-        `download it again with \`npm run models -- download <id>\`.`,
-    );
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 interface StoredTurn extends ChatTurn {
   tokens: number;
@@ -214,8 +52,6 @@ export class LlamaChat implements LlmStage {
   /** The context size actually used (the configured one clamped to the model's train context). */
   readonly contextSize: number;
 
-  // Mutable state is mutated in place or kept in `live`, never in reassigned fields: a wrapper made
-  // with Object.create(chat) (the dev text adapters) then shares it instead of shadowing it.
   private readonly turns: StoredTurn[] = [];
   /**
    * Turns trimmed from the front of the history whose tokens may still be in the KV cache: the next
@@ -223,16 +59,14 @@ export class LlamaChat implements LlmStage {
    */
   private readonly trimmedSinceAligned: StoredTurn[] = [];
   private readonly queue = new SerialQueue('LLM');
-  private readonly live: {
-    systemPrompt: string;
-    baseHistory: ChatHistoryItem[];
-    historyTokenBudget: number;
-    disposed: boolean;
-    /** Aborts the generation in progress (dispose does not wait for a whole answer). */
-    generation?: AbortController;
-    /** Stops the prefill in progress when newer text or the real answer comes. */
-    prefill?: AbortController;
-  };
+  private systemPromptText: string;
+  private baseHistory: ChatHistoryItem[];
+  private budget = 0;
+  private disposed = false;
+  /** Aborts the generation in progress (dispose does not wait for a whole answer). */
+  private generation: AbortController | undefined;
+  /** Stops the prefill in progress when newer text or the real answer comes. */
+  private prefillRun: AbortController | undefined;
 
   private constructor(
     private readonly options: LlamaChatOptions,
@@ -244,8 +78,9 @@ export class LlamaChat implements LlmStage {
   ) {
     this.backend = backend;
     this.contextSize = context.contextSize;
-    this.live = { systemPrompt: options.systemPrompt, baseHistory: session.getChatHistory(), historyTokenBudget: 0, disposed: false };
-    this.live.historyTokenBudget = this.budgetFor(options.systemPrompt);
+    this.systemPromptText = options.systemPrompt;
+    this.baseHistory = session.getChatHistory();
+    this.budget = this.budgetFor(options.systemPrompt);
   }
 
   static async load(options: LlamaChatOptions): Promise<LlamaChat> {
@@ -298,11 +133,11 @@ export class LlamaChat implements LlmStage {
 
   /** The history budget actually applied (also bounded by what fits in the context). */
   get historyTokenBudget(): number {
-    return this.live.historyTokenBudget;
+    return this.budget;
   }
 
   get systemPrompt(): string {
-    return this.live.systemPrompt;
+    return this.systemPromptText;
   }
 
   /**
@@ -326,8 +161,8 @@ export class LlamaChat implements LlmStage {
    * progress is stopped (what it evaluated is reused).
    */
   respond(userText: string, { signal, onToken }: RespondOptions = {}): Promise<LlmResponse> {
-    if (this.live.disposed) return Promise.reject(new DisposedError('LlamaChat'));
-    this.live.prefill?.abort();
+    if (this.disposed) return Promise.reject(new DisposedError('LlamaChat'));
+    this.prefillRun?.abort();
     const called = performance.now();
     return this.queue.run(() => this.generate(userText, signal, onToken, called));
   }
@@ -342,9 +177,9 @@ export class LlamaChat implements LlmStage {
   async prefill(partialUserText: string, { signal }: { signal?: AbortSignal } = {}): Promise<PrefillResult> {
     this.assertUsable();
     throwIfAborted(signal, 'LLM prefill');
-    this.live.prefill?.abort();
+    this.prefillRun?.abort();
     const controller = new AbortController();
-    this.live.prefill = controller;
+    this.prefillRun = controller;
     const onAbort = (): void => controller.abort(abortError(signal, 'LLM prefill'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -366,7 +201,7 @@ export class LlamaChat implements LlmStage {
       }, signal);
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (this.live.prefill === controller) this.live.prefill = undefined;
+      if (this.prefillRun === controller) this.prefillRun = undefined;
     }
   }
 
@@ -376,10 +211,10 @@ export class LlamaChat implements LlmStage {
    */
   setSystemPrompt(text: string): void {
     this.assertUsable();
-    if (text === this.live.systemPrompt) return;
-    this.live.systemPrompt = text;
-    this.live.baseHistory = this.session.chatWrapper.generateInitialChatHistory({ systemPrompt: text });
-    this.live.historyTokenBudget = this.budgetFor(text);
+    if (text === this.systemPromptText) return;
+    this.systemPromptText = text;
+    this.baseHistory = this.session.chatWrapper.generateInitialChatHistory({ systemPrompt: text });
+    this.budget = this.budgetFor(text);
     this.trimHistory();
     // The cached tokens follow the old prompt: nothing there lines up with the new history.
     this.trimmedSinceAligned.length = 0;
@@ -419,10 +254,10 @@ export class LlamaChat implements LlmStage {
   }
 
   async dispose(): Promise<void> {
-    if (this.live.disposed) return;
-    this.live.disposed = true;
-    this.live.generation?.abort(new DisposedError('LlamaChat'));
-    this.live.prefill?.abort(new DisposedError('LlamaChat'));
+    if (this.disposed) return;
+    this.disposed = true;
+    this.generation?.abort(new DisposedError('LlamaChat'));
+    this.prefillRun?.abort(new DisposedError('LlamaChat'));
     await this.queue.drained();
     this.session.dispose();
     await this.context.dispose();
@@ -443,7 +278,7 @@ export class LlamaChat implements LlmStage {
     await this.alignTrimmedTurns();
 
     const controller = new AbortController();
-    this.live.generation = controller;
+    this.generation = controller;
     let reason: LlmStopReason | undefined;
     const onAbort = (): void => {
       reason ??= 'aborted';
@@ -488,7 +323,7 @@ export class LlamaChat implements LlmStage {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      this.live.generation = undefined;
+      this.generation = undefined;
     }
     const aborted = reason === 'aborted' || reason === 'timeout';
     return {
@@ -535,7 +370,7 @@ export class LlamaChat implements LlmStage {
   }
 
   private historyItems(turns: readonly StoredTurn[]): ChatHistoryItem[] {
-    const items: ChatHistoryItem[] = structuredClone(this.live.baseHistory);
+    const items: ChatHistoryItem[] = structuredClone(this.baseHistory);
     for (const turn of turns) {
       items.push({ type: 'user', text: turn.user });
       items.push({ type: 'model', response: [assistantAsSeenByModel(turn)] });
@@ -559,7 +394,7 @@ export class LlamaChat implements LlmStage {
 
   private trimHistory(): void {
     let total = this.historyTokens();
-    while (this.turns.length > 0 && total > this.live.historyTokenBudget) {
+    while (this.turns.length > 0 && total > this.budget) {
       const dropped = this.turns.shift() as StoredTurn;
       this.trimmedSinceAligned.push(dropped);
       total -= dropped.tokens;
@@ -567,7 +402,7 @@ export class LlamaChat implements LlmStage {
   }
 
   private assertUsable(): void {
-    if (this.live.disposed) throw new DisposedError('LlamaChat');
+    if (this.disposed) throw new DisposedError('LlamaChat');
   }
 }
 
