@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConversationTurn } from '../../shared/events';
@@ -9,11 +9,12 @@ export interface JournalOptions {
 }
 
 /**
- * The conversation journal: one JSON object per line. Read once at start-up (a torn last line —
- * a crash mid-write — is skipped and counted); after that the turns live in memory and each new
+ * The conversation journal: one JSON object per line. Read once at start-up; a torn last line (a
+ * crash mid-write) is repaired there: cut off when it is incomplete (skipped and counted), ended
+ * with its newline when only that was lost, so the next append starts on a line of its own. After that the turns live in memory and each new
  * turn is appended and fsynced asynchronously, off the audio path: `append` resolves once the turn
  * is durable. Bounded: when the file holds twice `maxTurns` lines it is rewritten (atomically:
- * temp file, fsync, rename) with the latest `maxTurns` — all the UI lists and more than the LLM's
+ * temp file, fsync, rename, fsync of the folder) with the latest `maxTurns` — all the UI lists and more than the LLM's
  * history budget ever keeps.
  */
 export class ConversationJournal {
@@ -43,21 +44,14 @@ export class ConversationJournal {
       return { turns: [], skippedLines: 0 };
     }
     const turns: ConversationTurn[] = [];
-    let skippedLines = 0;
+    let skippedLines = this.repairTornTail();
     let lines = 0;
     for (const line of readFileSync(this.file, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       lines++;
-      try {
-        const value = JSON.parse(line) as ConversationTurn;
-        if (typeof value.user === 'string' && typeof value.assistant === 'string' && typeof value.turn === 'number') {
-          turns.push(value);
-        } else {
-          skippedLines++;
-        }
-      } catch {
-        skippedLines++;
-      }
+      const value = parseTurn(line);
+      if (value) turns.push(value);
+      else skippedLines++;
     }
     this.memory = turns.slice(-this.maxTurns);
     this.linesOnDisk = lines;
@@ -89,10 +83,35 @@ export class ConversationJournal {
     return this.writes;
   }
 
+  /**
+   * A file that does not end with a newline was cut by a crash mid-append. A tail that is a whole
+   * turn lost only its newline: it gets it back. Anything else is cut off (returns 1: one line
+   * lost), so the next append does not land on the torn line and become unreadable with it.
+   */
+  private repairTornTail(): number {
+    const bytes = readFileSync(this.file);
+    if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return 0;
+    const lineStart = bytes.lastIndexOf(0x0a) + 1;
+    const whole = parseTurn(bytes.subarray(lineStart).toString('utf8')) !== undefined;
+    const fd = openSync(this.file, 'r+');
+    try {
+      if (whole) {
+        writeSync(fd, '\n', bytes.length);
+      } else {
+        ftruncateSync(fd, lineStart);
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return whole ? 0 : 1;
+  }
+
   private async rewrite(turns: readonly ConversationTurn[]): Promise<void> {
     const tmp = `${this.file}.tmp`;
     await writeSynced(tmp, 'w', turns.map((t) => JSON.stringify(t) + '\n').join(''));
     await rename(tmp, this.file);
+    await syncFolder(path.dirname(this.file));
     this.linesOnDisk = turns.length;
   }
 
@@ -110,5 +129,29 @@ async function writeSynced(file: string, flags: 'a' | 'w', text: string): Promis
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+function parseTurn(line: string): ConversationTurn | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    const value = JSON.parse(line) as ConversationTurn;
+    const valid = typeof value === 'object' && value !== null && typeof value.user === 'string' && typeof value.assistant === 'string' && typeof value.turn === 'number';
+    return valid ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The rename is durable only once the folder's entry is on disk (POSIX); folders cannot be opened for sync on Windows. */
+async function syncFolder(folder: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch {
+    // Not supported here (Windows): the rename itself is atomic, only its durability is weaker.
+  } finally {
+    await handle?.close();
   }
 }
