@@ -117,7 +117,9 @@ export class AnswerHandle {
       this.done();
     } catch (error) {
       if (signal.aborted || isAbortError(error)) return; // whoever stopped it finalizes (or discards) it
-      this.deps.emit({ type: 'error', code: 'turn_failed', message: messageOf(error), turn: this.turn, fatal: false });
+      // A speculative answer's failure is not shown: it is retried at the end of the turn, and
+      // shows its own error then if it fails again.
+      if (this.gate !== 'held') this.deps.emit({ type: 'error', code: 'turn_failed', message: messageOf(error), turn: this.turn, fatal: false });
       this.deps.report({ kind: 'failed' });
     }
   }

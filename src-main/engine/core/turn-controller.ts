@@ -250,8 +250,15 @@ export class TurnController {
         break;
       case 'failed':
         if (answer.speculative) {
-          // Retried at end of turn without speculation.
+          // Retried at end of turn without speculation. Its segment stays valid (as when speech
+          // resumes): the final pass transcribes only what came after the pause.
           this.answer = undefined;
+          this.out.push({ type: 'discard_answer', turn: answer.turn });
+          const hearing = this.hearing;
+          if (hearing?.turn === answer.turn && hearing.speculativeEndSample !== undefined) {
+            hearing.transcribedSamples = hearing.speculativeEndSample;
+            hearing.speculativeEndSample = undefined;
+          }
         } else {
           answer.generationDone = true;
           this.finalize(answer, true);

@@ -168,6 +168,35 @@ describe('race: speculative start', () => {
     expect(f.of('turn_done')).toMatchObject([{ turn: 1, user: 'hello there', assistant: 'Okay.' }]);
   });
 
+  it('a failed speculative answer is retried at the end of turn with the words once, and its error is not shown', async () => {
+    const f = await fakeEngine();
+    f.stages.llm.auto = undefined;
+    f.stages.tts.auto = true;
+    await f.feed(VOICE, 640);
+    await f.feed(QUIET, 128);
+    f.stages.stt.finals[0]!.say('hello there');
+    await settle();
+    const speculative = f.stages.llm.calls[0]!;
+    expect(speculative.userText).toBe('hello there');
+    speculative.done.reject(new Error('the model ran out of memory'));
+    await settle();
+    await f.feed(QUIET, 400); // end of turn
+    // The final pass transcribes only the audio after the pause, not the whole utterance again.
+    const finals = f.stages.stt.finals;
+    expect(finals).toHaveLength(2);
+    expect(finals[1]!.audio.length).toBeLessThan(finals[0]!.audio.length / 2);
+    finals[1]!.say('');
+    await settle();
+    const retry = f.stages.llm.calls[1]!;
+    expect(retry.userText).toBe('hello there');
+    retry.token('Hi.');
+    retry.finish();
+    await settle();
+    expect(f.of('error')).toEqual([]);
+    expect(f.of('stt_final').map((e) => e.text)).toEqual(['hello there']);
+    expect(f.of('turn_done')).toMatchObject([{ turn: 1, user: 'hello there', assistant: 'Hi.' }]);
+  });
+
   it('end of turn while STT runs: the pending speculative transcription becomes the final one', async () => {
     const f = await fakeEngine();
     f.stages.llm.auto = REPLY;
