@@ -168,19 +168,45 @@ export class SpeechChunker {
       // Only the last terminator of a run ("...", "?!", "！？") decides.
       const after = buf[i + 1];
       if (after !== undefined && (SENTENCE_TERMINATORS.has(after) || UNSPACED_TERMINATORS.has(after))) return null;
-      if (UNSPACED_TERMINATORS.has(ch)) return unspacedEnd(buf, i + 1, final, 'sentence');
+      if (UNSPACED_TERMINATORS.has(ch)) return outsideLink(buf, i, final, unspacedEnd(buf, i + 1, final, 'sentence'));
       let runStart = i;
       while (runStart > 0 && SENTENCE_TERMINATORS.has(buf[runStart - 1] as string)) runStart--;
-      return sentenceEnd(buf, runStart, i + 1, final);
+      return outsideLink(buf, i, final, sentenceEnd(buf, runStart, i + 1, final));
     }
 
     if (first) {
       const clause = clauseEnd(buf, i, final);
       if (clause === 'wait') return clause;
-      if (clause && countWords(buf.slice(0, clause.end)) >= this.firstUnitMinWords) return clause;
+      if (clause && countWords(buf.slice(0, clause.end)) >= this.firstUnitMinWords) return outsideLink(buf, i, final, clause);
     }
     return null;
   }
+}
+
+/** A markdown link longer than this is not one (a stray "[" must not hold the text back). */
+const MAX_LINK_CHARS = 160;
+
+/**
+ * A cut found at buf[i] stands unless i is inside a markdown link ("[see step 1. below](url)"):
+ * the cleaner turns a whole link into its text, but a link cut in two would be read out with its
+ * URL. 'wait' while an open "[" may still turn out to be a link.
+ */
+function outsideLink(buf: string, i: number, final: boolean, cut: ScanResult): ScanResult {
+  if (!cut || cut === 'wait') return cut;
+  const open = buf.lastIndexOf('[', i);
+  if (open < 0 || i - open > MAX_LINK_CHARS || buf.slice(open, i).includes('\n')) return cut;
+  const undecided = (): ScanResult => (final || buf.length - open > MAX_LINK_CHARS ? cut : 'wait');
+  const close = buf.indexOf(']', open);
+  if (close === -1) return undecided();
+  if (close < i) {
+    // After the link text: inside its target "(...)" until the ")".
+    if (buf[close + 1] !== '(') return cut;
+    const end = buf.indexOf(')', close + 2);
+    if (end === -1) return undecided();
+    return i < end ? null : cut;
+  }
+  if (close + 1 === buf.length) return undecided();
+  return buf[close + 1] === '(' ? null : cut;
 }
 
 /** Options without undefined entries, so spreading them over the defaults keeps the defaults. */
@@ -212,7 +238,8 @@ function sentenceEnd(buf: string, runStart: number, runEnd: number, final: boole
 
   const run = buf.slice(runStart, runEnd);
   const wordStart = wordStartBefore(buf, runStart);
-  const word = buf.slice(wordStart, runStart).replace(/^[^\p{L}\p{N}]+/u, '');
+  // The word as clean-for-speech sees it: what follows the last mark that is not part of a word ("5+?v." ends in "v.").
+  const word = buf.slice(wordStart, runStart).replace(/^.*[^\p{L}\p{N}.]/u, '');
   const lower = word.toLowerCase();
   if (run.includes('!') || run.includes('?')) {
     return EXCLAMATION_NAMES.has(lower) ? endsBeforeStarter(buf, m, final, cut) : cut;
@@ -267,7 +294,16 @@ function clauseEnd(buf: string, i: number, final: boolean): ScanResult {
   if (ch === '–' || ch === '-') {
     if (i === 0 || buf[i - 1] !== ' ') return null; // "10–20", "well-known"
     if (i + 1 === buf.length) return final ? null : 'wait';
-    return buf[i + 1] === ' ' ? { end: i + 1, next: i + 1, kind: 'clause' } : null;
+    if (buf[i + 1] !== ' ') return null;
+    // "9 - 17", "9 am - 5 pm" is a range, read "9 to 17" (clean-for-speech): not a clause break.
+    // Markdown marks around the numbers ("**9** - 17") are not spoken: they do not count.
+    if (/\d(?:\s?[ap]\.?m\.?)?$/i.test(buf.slice(0, i).replace(/[\s*_`]+$/, ''))) {
+      let k = i + 1;
+      while (k < buf.length && /[ \t*_`]/.test(buf[k] as string)) k++;
+      if (k === buf.length) return final ? null : 'wait';
+      if (/\d/.test(buf[k] as string)) return null;
+    }
+    return { end: i + 1, next: i + 1, kind: 'clause' };
   }
   return null;
 }
@@ -302,14 +338,16 @@ function phraseEndAt(buf: string, i: number, final: boolean): ScanResult {
 
 /**
  * Where to cut a unit longer than `limit` without punctuation: the last space before it where a
- * phrase can end (not "20 | kg", "of | the", "New | York"), else the last space, else `limit`.
+ * phrase can end (not "20 | kg", "of | the", "New | York", not inside a link), else the last
+ * space, else `limit`.
  * Only text before `limit` + 1 is read, so the choice does not depend on how much more arrived.
  */
 function lengthCut(buf: string, limit: number): number {
   const last = buf.lastIndexOf(' ', limit);
   for (let space = buf.lastIndexOf(' ', limit - 1); space > 0; space = buf.lastIndexOf(' ', space - 1)) {
     if (isSpace(buf[space + 1] as string) || isSpace(buf[space - 1] as string)) continue;
-    if (phraseEndAt(buf, space, true) !== null) return space;
+    const here: Cut = { end: space, next: space, kind: 'length' };
+    if (phraseEndAt(buf, space, true) !== null && outsideLink(buf, space, true, here) !== null) return space;
   }
   return last > 0 ? last : limit;
 }

@@ -37,9 +37,11 @@ export function cleanForSpeech(text: string): string {
   out = out.replace(/```[^\n]*\n[\s\S]*?```/g, ' '); // whole fenced code blocks
   out = out.replace(/```[\w+-]*/g, ' '); // a stray fence
   out = out.replace(/<((?:https?|ftp|mailto):[^\s>]+)>/gi, '$1'); // autolinks
-  out = out.replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1'); // images → alt text
-  out = out.replace(/\[([^\]]+)\]\([^)]*\)/g, '$1'); // links → link text
-  out = out.replace(/<\/?[a-z][a-z0-9]*(?:\s[^<>]*)?\/?>/gi, ' '); // HTML tags (<br>, <b>…)
+  out = out.replace(/!\[([^\]\n]*)\]\([^)\n]*\)/g, '$1'); // images → alt text
+  out = out.replace(/\[([^\]\n]+)\]\([^)\n]*\)/g, '$1'); // links → link text (a link does not span lines)
+  out = out.replace(/\]\([^)\s]*\)/g, ']'); // the target of a link that a unit cut could not keep whole is not read out
+  // HTML tags (<br>, <b>, <a href="…">): attributes as HTML writes them, so "a <b and c> d" stays text.
+  out = out.replace(/<\/?[a-z][a-z0-9]*(?:\s+[a-z_:][-a-z0-9_:.]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/gi, ' ');
   out = out.replace(URL, (match: string, host: string | undefined, wwwHost: string | undefined) => {
     // A sentence's own punctuation after the URL is not part of it.
     const trailing = /[.,;:!?]+$/.exec(match)?.[0] ?? '';

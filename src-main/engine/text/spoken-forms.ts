@@ -63,7 +63,8 @@ const ABBREVIATIONS: readonly Abbreviation[] = [
 const FOLLOWERS: Readonly<Record<Abbreviation['before'], string>> = {
   number: '(?=[ \\t\\u00A0]+\\d)',
   name: '(?=[ \\t\\u00A0]+\\p{Lu})',
-  word: '(?=[ \\t\\u00A0]+[\\p{L}\\p{N}])',
+  // Wherever it stands as a word, also last in a unit (a cut may fall right after it) or before punctuation.
+  word: '(?![\\p{L}\\p{N}])',
 };
 
 function escape(text: string): string {

@@ -147,3 +147,35 @@ describe('cleanForSpeech', () => {
     });
   }
 });
+
+describe('cases the fuzzer found (npm run fuzz, chunker target)', () => {
+  const units = (text: string, options: Partial<SpeechChunkerOptions> = {}): string[] => {
+    const chunker = new SpeechChunker({ firstUnitMinWords: 100, firstUnitMaxWords: 0, ...options });
+    const out: string[] = [];
+    for (const ch of Array.from(text)) out.push(...chunker.push(ch));
+    return [...out, ...chunker.flush()];
+  };
+
+  it('a sentence end inside a markdown link does not cut it (the URL would be read out)', () => {
+    expect(units('Read [step 1. Install it](https://example.com/a) first. Then go.')).toEqual(['Read step 1. Install it first.', 'Then go.']);
+  });
+
+  it('a link that spans a blank line is not a link, and its orphan target is not read out', () => {
+    const spoken = cleanForSpeech('[a\n\nb](http://x.y)');
+    expect(spoken).toMatch(/a.*b/);
+    expect(spoken).not.toMatch(/x\.y|dot/);
+  });
+
+  it('a numeric range is not a clause break, even with markdown around the numbers', () => {
+    expect(units('Open **9** - 17 daily, weekends too.', { firstUnitMinWords: 1 })[0]).toBe('Open 9 to 17 daily,');
+  });
+
+  it('"e.g." last in a unit is still read "for example"', () => {
+    expect(cleanForSpeech('Fruit, e.g.')).toBe('Fruit, for example');
+  });
+
+  it('"<b then c!>" is text, not an HTML tag (an HTML attribute has no "!")', () => {
+    expect(cleanForSpeech('if a <b then c!> holds')).toContain('b then c');
+    expect(cleanForSpeech('a <b class="x">bold</b> word')).toBe('a bold word');
+  });
+});
