@@ -6,12 +6,17 @@
  * `--llm-only`: the same conversation at the LLM stage alone (the clips' reference transcripts as
  * the user's words), to measure a long conversation's prompt evaluation quickly.
  * Exit code 1 when memory grew more than --max-growth percent (default 5).
+ * `--kill-every K`: the engine in its own process as the app hosts it, typed turns, SIGKILLed at a
+ * random moment inside every K-th turn and restarted by the app's restart policy (soak-kill.ts):
+ * `{ lost_turns, recoveries_ms, per_turn }`; exit code 1 when a turn announced done was lost.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadClips } from '../bench/run';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { runEngineCli } from './run-engine-cli';
+import { resolveInit } from './model-sets';
+import { runKillSoak } from './soak-kill';
 import { runLlmSoak, runSoak } from './soak-run';
 
 async function main(): Promise<number> {
@@ -26,10 +31,32 @@ async function main(): Promise<number> {
       'turn-timeout': { type: 'string', default: '180000' },
       json: { type: 'string' },
       'llm-only': { type: 'boolean', default: false },
+      'kill-every': { type: 'string' },
+      seed: { type: 'string', default: '1' },
     },
     strict: true,
   });
   const turns = Number(values.turns);
+  if (values['kill-every'] !== undefined) {
+    const killEvery = Number(values['kill-every']);
+    if (!Number.isInteger(killEvery) || killEvery < 1) {
+      console.error(`soak: --kill-every must be a whole number ≥ 1, got "${values['kill-every']}"`);
+      return 2;
+    }
+    const report = await runKillSoak({
+      init: await resolveInit(engineInitFromFlags(values, { llm: { maxTokens: 48 } })),
+      texts: loadClips(values.clips).map((clip) => clip.reference),
+      turns,
+      killEvery,
+      seed: Number(values.seed),
+      turnTimeoutMs: Number(values['turn-timeout']),
+      log: (line) => console.log(line),
+    });
+    const { per_turn: _perTurn, ...summary } = report;
+    console.log(JSON.stringify(summary, null, 2));
+    if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
+    return report.lost_turns > 0 ? 1 : 0;
+  }
   if (values['llm-only']) {
     const report = await runLlmSoak({
       init: engineInitFromFlags(values, { llm: { maxTokens: 48 } }),
