@@ -122,13 +122,17 @@ function rebuild(error: TtsThreadError): Error {
 
 /**
  * The thread's entry: `tts-thread.js` beside the built engine (electron-vite emits it next to
- * worker.js; this module may sit in chunks/), else, in development (CLIs and tests run the
- * TypeScript sources), a bootstrap that loads the TypeScript entry through tsx's `tsImport`.
+ * worker.js; this module may sit in chunks/; packaged, it is in app.asar.unpacked), else, in
+ * development (CLIs and tests run the TypeScript sources), a bootstrap that loads the TypeScript
+ * entry through tsx's `tsImport`.
  */
 function threadEntry(): { entry: URL | string; eval?: true } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   for (const built of [path.join(here, 'tts-thread.js'), path.join(here, '..', 'tts-thread.js')]) {
-    if (existsSync(built)) return { entry: pathToFileURL(built) };
+    // Packaged, the bundle runs from app.asar but the thread's script is unpacked beside it:
+    // worker_threads cannot start a script from inside an asar.
+    const file = built.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+    if (existsSync(file)) return { entry: pathToFileURL(file) };
   }
   const source = path.join(here, 'thread-entry.ts');
   if (!existsSync(source)) throw new Error(`the speech synthesis thread's entry (tts-thread.js) was not found next to ${here}`);
