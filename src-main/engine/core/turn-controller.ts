@@ -298,7 +298,10 @@ export class TurnController {
   }
 
   nextDeadline(): number | undefined {
-    const deadlines = [this.liveAnswer()?.playbackDeadline, this.paused?.verdictDeadline].filter((d): d is number => d !== undefined);
+    // The verdict on a paused answer cannot fall while the interrupting speech is still heard or
+    // answered (tick waits for that): no deadline until then, or a past one would fire at once, forever.
+    const verdict = this.hearing || this.answer ? undefined : this.paused?.verdictDeadline;
+    const deadlines = [this.liveAnswer()?.playbackDeadline, verdict].filter((d): d is number => d !== undefined);
     return deadlines.length > 0 ? Math.min(...deadlines) : undefined;
   }
 

@@ -480,6 +480,21 @@ describe('race: barge-in and false interruptions', () => {
     expect(f.stages.llm.calls).toHaveLength(1); // no answer to the empty turn
   });
 
+  it('speech that goes on past the verdict deadline arms no timer until it ends (no setTimeout(0) spin)', async () => {
+    const f = await speaking();
+    const config = { falseInterruptionTimeoutMs: 1500 };
+    await f.feed(VOICE, 320); // barge-in: the answer is paused, its verdict due in 1.5 s
+    expect(f.of('answer_paused')).toHaveLength(1);
+    // The user keeps talking well past the verdict deadline. With a deadline that cannot fire
+    // while the user speaks, the engine used to re-arm a 0 ms timer forever (the manual clock
+    // would never return from advance()).
+    await f.feed(VOICE, config.falseInterruptionTimeoutMs + 1000);
+    expect(f.of('answer_resumed')).toHaveLength(0);
+    await f.feed(QUIET, 400);
+    await settle();
+    expect(f.of('cancelled')).toMatchObject([{ turn: 1, reason: 'barge-in' }]); // words: the answer is cancelled
+  }, 20_000);
+
   it('a real interruption (words) cancels the paused answer and keeps only what was played', async () => {
     const f = await speaking();
     await f.feed(VOICE, 320);
