@@ -82,6 +82,8 @@ interface Hearing {
 interface Answer {
   turn: number;
   speculative: boolean;
+  /** Its transcript is known: from then on the LLM (and TTS) run for it. */
+  transcribed: boolean;
   generationDone: boolean;
   /** Units whose audio was produced (indices 0..units-1) and their total length in samples. */
   units: number;
@@ -238,6 +240,7 @@ export class TurnController {
     if (!answer) return this.flush();
     switch (report.kind) {
       case 'transcript':
+        answer.transcribed = true;
         this.onTranscript(answer, report.text, t);
         break;
       case 'audio':
@@ -314,7 +317,8 @@ export class TurnController {
 
   /** An answer is generating (STT then runs with fewer threads). */
   get generating(): boolean {
-    return [this.answer, this.paused].some((a) => a !== undefined && !a.generationDone);
+    // An answer still waiting for its own transcript is not generating: its transcription gets the cores.
+    return [this.answer, this.paused].some((a) => a !== undefined && a.transcribed && !a.generationDone);
   }
 
   /** Audio is heard: not muted, and (push-to-talk) the key is held. */
@@ -589,6 +593,6 @@ export class TurnController {
 }
 
 function newAnswer(turn: number, speculative: boolean): Answer {
-  return { turn, speculative, generationDone: false, units: 0, audioSamples: 0, played: new Set() };
+  return { turn, speculative, transcribed: false, generationDone: false, units: 0, audioSamples: 0, played: new Set() };
 }
 

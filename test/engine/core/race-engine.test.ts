@@ -197,6 +197,23 @@ describe('race: speculative start', () => {
     expect(f.of('turn_done')).toMatchObject([{ turn: 1, user: 'hello there', assistant: 'Hi.' }]);
   });
 
+  it("an answer's own transcription gets every STT thread (the answer is not generating yet)", async () => {
+    const f = await fakeEngine({ turn: { speculative: false } });
+    f.stages.llm.auto = undefined;
+    f.stages.tts.auto = true;
+    await f.feed(VOICE, 640);
+    await f.feed(QUIET, 400); // end of turn: the answer exists, its transcription starts
+    const final = f.stages.stt.finals.at(-1)!;
+    expect(final.threads).toBeUndefined(); // all of the plan's STT threads
+    final.say('hello there');
+    await settle();
+    expect(f.stages.llm.calls).toHaveLength(1);
+    // While that answer generates, another transcription does share the cores.
+    await f.feed(VOICE, 640);
+    await f.feed(QUIET, 400);
+    expect(f.stages.stt.finals.at(-1)!.threads).toBeGreaterThanOrEqual(1);
+  });
+
   it('end of turn while STT runs: the pending speculative transcription becomes the final one', async () => {
     const f = await fakeEngine();
     f.stages.llm.auto = REPLY;
