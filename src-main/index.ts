@@ -99,6 +99,8 @@ function main(hardware: Promise<HardwareProfile>): void {
   engine.onRendererPort((port) => mainWindow?.webContents.postMessage(IPC_EVENTS.enginePort, null, [port]));
   engine.onEvent((event) => {
     if (event.type === 'phase') tray?.update({ listening: event.mode === 'always-listening', muted: event.muted });
+    // A change the engine refused goes back in settings.json too (the page reloads its settings on that notice).
+    if (settingsHost?.engineEvent(event)) log('settings: a change the engine could not apply was rolled back');
   });
 
   const sendToRenderer = (channel: string, payload: ShortcutAction | DownloadProgress): void => {

@@ -1,5 +1,6 @@
 import type { AppSettings, AppSocketReply, HardwareInfo } from '../shared/bridge-types';
 import type { EngineConfigInput, EngineConfigPatch } from '../shared/config';
+import type { HostEvent } from '../shared/host-types';
 import { engineConfigFromSettings, modelSetFor, type HardwareProfile } from './engine-config';
 import { AppSettingsPatchSchema } from './ipc-schemas';
 import type { JsonStore } from './json-store';
@@ -9,6 +10,8 @@ export interface SettingsHostOptions {
   hw: HardwareProfile;
   /** Sends `configure` to the engine; called only when a save changes what the engine runs. */
   configure(config: EngineConfigInput & EngineConfigPatch): void;
+  /** The settings were rolled back (the engine refused a change): what a restarted engine starts with. */
+  reverted?(config: EngineConfigInput & EngineConfigPatch): void;
 }
 
 /**
@@ -18,6 +21,8 @@ export interface SettingsHostOptions {
  */
 export class SettingsHost {
   readonly hardware: HardwareInfo;
+  /** The settings before each save the engine has not answered yet (a config_applied), oldest first. */
+  private readonly unanswered: Array<{ before: AppSettings; keys: (keyof AppSettings)[] }> = [];
 
   constructor(private readonly options: SettingsHostOptions) {
     this.hardware = { ...options.hw, platform: process.platform, arch: process.arch, modelSet: modelSetFor(options.hw) };
@@ -39,11 +44,49 @@ export class SettingsHost {
       const issue = parsed.error.issues[0];
       throw new Error(`invalid settings${issue?.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue?.message ?? 'rejected'}`);
     }
+    const before = this.settings;
     const previous = JSON.stringify(this.engineConfig());
-    const next = this.options.store.set({ ...this.settings, ...parsed.data });
+    const next = this.options.store.set({ ...before, ...parsed.data });
     const config = this.engineConfig();
-    if (JSON.stringify(config) !== previous) this.options.configure(config);
+    if (JSON.stringify(config) !== previous) {
+      this.unanswered.push({ before, keys: Object.keys(parsed.data) as (keyof AppSettings)[] });
+      if (this.unanswered.length > 16) this.unanswered.shift();
+      this.options.configure(config);
+    }
     return next;
+  }
+
+  /**
+   * Settings are transactional: when the engine refuses a change (`config_applied` with
+   * `rejected`: a stage would not load with it, and the engine rolled it back), the saved setting
+   * that asked for it goes back too, so the next start does not fail on it. Returns the settings
+   * when they changed.
+   */
+  engineEvent(event: HostEvent): AppSettings | undefined {
+    if (event.type !== 'config_applied') return undefined;
+    // One notice may answer several saves (reloads wait for the end of a turn and are reported together).
+    const answered = this.unanswered.splice(0).reverse();
+    const rejectedPaths = (event.rejected ?? []).flatMap((r) => r.paths);
+    if (answered.length === 0 || rejectedPaths.length === 0) return undefined;
+    const valueAt = (config: EngineConfigInput, dotted: string): unknown => {
+      const [section, key] = dotted.split('.') as [string, string];
+      return (config as Record<string, Record<string, unknown> | undefined>)[section]?.[key];
+    };
+    const current = this.engineConfig();
+    let settings = this.settings;
+    // Newest save first: the oldest value a refused key had is the one the engine still runs with.
+    for (const { before, keys } of answered) {
+      for (const key of keys) {
+        const without = engineConfigFromSettings({ ...settings, [key]: before[key] }, this.options.hw);
+        if (rejectedPaths.some((p) => JSON.stringify(valueAt(without, p)) !== JSON.stringify(valueAt(current, p)))) {
+          settings = { ...settings, [key]: before[key] };
+        }
+      }
+    }
+    if (settings === this.settings) return undefined;
+    const saved = this.options.store.set(settings);
+    this.options.reverted?.(this.engineConfig());
+    return saved;
   }
 
   /** One page request → its reply. */

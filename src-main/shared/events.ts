@@ -43,6 +43,14 @@ export interface ConfigApplied {
   applied: string[];
   reloaded: StageName[];
   restartRequired: string[];
+  /** Changes that could not be applied (a stage would not load with them): they keep their previous values. */
+  rejected?: ConfigRejection[];
+}
+
+/** Dotted config paths whose change was refused and rolled back, and why. */
+export interface ConfigRejection {
+  paths: string[];
+  reason: string;
 }
 
 interface TurnEvent {

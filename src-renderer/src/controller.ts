@@ -129,6 +129,10 @@ export class AppController {
         if (event.status === 'crashed') this.player?.stop();
         if (event.status === 'restarted') this.syncEngine();
         break;
+      case 'config_applied':
+        // The engine refused part of the change and its owner rolled the setting back: show what is saved.
+        if (event.rejected?.length) void this.reloadSettings();
+        break;
     }
     uiStore.getState().dispatch(event);
   }
@@ -290,6 +294,14 @@ export class AppController {
   clearHistory(): void {
     this.send({ type: 'clear_history' });
     uiStore.getState().clearConversation();
+  }
+
+  private async reloadSettings(): Promise<void> {
+    try {
+      uiStore.getState().setSettings(await this.settingsStore.load());
+    } catch {
+      // The next save or start loads them again.
+    }
   }
 
   /** Saves settings; their owner (main, or the server in web mode) tells the engine what changed. */

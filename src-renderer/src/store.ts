@@ -220,7 +220,7 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
     case 'backends':
       return { ...state, backends: event.backends };
     case 'config_applied': {
-      const next = { ...state, configApplied: { applied: event.applied, reloaded: event.reloaded, restartRequired: event.restartRequired } };
+      const next = { ...state, configApplied: { applied: event.applied, reloaded: event.reloaded, restartRequired: event.restartRequired, rejected: event.rejected } };
       return event.restartRequired.length > 0
         ? addNotice(next, 'info', 'config', `Some settings take effect after a restart: ${event.restartRequired.join(', ')}`)
         : removeNotice(next, 'config');

@@ -91,3 +91,36 @@ describe('web mode: the server owns the settings and is the only configure sende
     await expect.poll(() => engine.commands.some((c) => c.type === 'get_history'), { timeout: 5000 }).toBe(true);
   });
 });
+
+describe('settings are transactional', () => {
+  it('a change the engine refused (its stage would not load) is rolled back in settings.json; the rest stays', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'murmur-settings-revert-'));
+    try {
+      const file = path.join(dir, 'settings.json');
+      const store = openSettingsStore(file, hw);
+      const sent: unknown[] = [];
+      const reverted: unknown[] = [];
+      const host = new SettingsHost({ store, hw, configure: (c) => sent.push(c), reverted: (c) => reverted.push(c) });
+      const before = host.settings.ttsDtype;
+      host.update({ ttsDtype: 'fp16', speed: 1.3 });
+      expect(sent).toHaveLength(1);
+      const changed = host.engineEvent({
+        type: 'config_applied',
+        applied: ['tts.speed'],
+        reloaded: [],
+        restartRequired: [],
+        rejected: [{ paths: ['models.ttsDtype'], reason: 'could not reload the tts stage: model_fp16.onnx is missing' }],
+      });
+      expect(changed?.ttsDtype).toBe(before);
+      expect(changed?.speed).toBe(1.3);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ ttsDtype: before, speed: 1.3 });
+      expect(reverted).toHaveLength(1); // a restarted engine starts with what works
+      // A notice without a rejection changes nothing.
+      host.update({ speed: 1.1 });
+      expect(host.engineEvent({ type: 'config_applied', applied: ['tts.speed'], reloaded: [], restartRequired: [] })).toBeUndefined();
+      expect(host.settings.speed).toBe(1.1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,12 +7,24 @@ export class CommandQueue<Command> {
   private depth = 0;
   private readonly waiting: Command[] = [];
 
-  constructor(private readonly apply: (command: Command) => void) {}
+  /** `failed`: a command whose apply threw (the queue goes on with the next). */
+  constructor(
+    private readonly apply: (command: Command) => void,
+    private readonly failed: (command: Command, error: unknown) => void = () => undefined,
+  ) {}
 
   /** Applies `command` now, or after the work in progress. */
   submit(command: Command): void {
     if (this.depth > 0) this.waiting.push(command);
-    else this.run(() => this.apply(command));
+    else this.run(() => this.applyOne(command));
+  }
+
+  private applyOne(command: Command): void {
+    try {
+      this.apply(command);
+    } catch (error) {
+      this.failed(command, error);
+    }
   }
 
   /** Runs `work`; commands submitted meanwhile wait until it (and any enclosing work) is done. */
@@ -25,7 +37,7 @@ export class CommandQueue<Command> {
     }
     while (this.depth === 0 && this.waiting.length > 0) {
       const next = this.waiting.shift() as Command;
-      this.run(() => this.apply(next));
+      this.run(() => this.applyOne(next));
     }
   }
 }

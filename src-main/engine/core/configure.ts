@@ -42,6 +42,11 @@ const RELOAD_PATHS: Record<string, StageName> = {
   'tts.device': 'tts',
 };
 
+/** The stage a path is read by when it loads (a change to it reloads that stage), if any. */
+export function stageOfPath(path: string): StageName | undefined {
+  return RELOAD_PATHS[path];
+}
+
 /** Every dotted path whose value differs between two configs. */
 export function changedPaths(before: EngineConfig, after: EngineConfig): string[] {
   const paths: string[] = [];

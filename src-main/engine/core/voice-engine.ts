@@ -1,4 +1,4 @@
-import type { EngineConfig, EngineConfigPatch } from '../../shared/config';
+import { mergeConfig, type EngineConfig, type EngineConfigPatch } from '../../shared/config';
 import type { EngineEvent, EngineState } from '../../shared/events';
 import type { EngineCommand } from '../../shared/protocol';
 import { EchoReferenceSchedule } from '../mic/echo/reference-schedule';
@@ -71,7 +71,10 @@ export class VoiceEngine {
 
   private readonly deadline: DeadlineTimer;
   /** Commands and actions are applied one at a time (a listener calling `handle` inside `emit` waits). */
-  private readonly commands = new CommandQueue<EngineCommand>((command) => this.applySafely(command));
+  private readonly commands = new CommandQueue<EngineCommand>(
+    (command) => this.apply(command),
+    (command, error) => this.emit({ type: 'error', code: 'command_failed', message: `${command.type}: ${messageOf(error)}`, fatal: false }),
+  );
 
   constructor(private readonly options: VoiceEngineOptions) {
     this.config = options.config;
@@ -118,6 +121,7 @@ export class VoiceEngine {
       emit,
       history: () => this.conversation.turns(),
       ready: () => this.state === 'ready',
+      rollback: (patch) => this.setConfig(mergeConfig(this.config, patch)),
     });
   }
 
@@ -192,14 +196,6 @@ export class VoiceEngine {
   }
 
   // ── commands ────────────────────────────────────────────────────────────────────────────────
-
-  private applySafely(command: EngineCommand): void {
-    try {
-      this.apply(command);
-    } catch (error) {
-      this.emit({ type: 'error', code: 'command_failed', message: `${command.type}: ${messageOf(error)}`, fatal: false });
-    }
-  }
 
   private apply(command: EngineCommand): void {
     const t = this.now();
@@ -299,8 +295,7 @@ export class VoiceEngine {
   private configure(patch: EngineConfigPatch, t: number): void {
     const before = this.config;
     const { config, change } = applyPatch(before, patch, this.reloader.available);
-    this.config = config;
-    this.threads = resolveThreads(this.config);
+    this.setConfig(config);
     if (this.config.llm.systemPrompt !== before.llm.systemPrompt && this.stages) {
       void Promise.resolve(this.stages.llm.setSystemPrompt(this.config.llm.systemPrompt)).catch((error: unknown) =>
         this.emit({ type: 'error', code: 'configure_failed', message: `system prompt: ${messageOf(error)}`, fatal: false }),
@@ -314,11 +309,16 @@ export class VoiceEngine {
       this.emit({ type: 'config_applied', ...change });
       return;
     }
-    this.reloader.request(change);
+    this.reloader.request(change, before);
     this.reloader.maybeRun(this.config, !this.controller.busy);
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────
+
+  private setConfig(config: EngineConfig): void {
+    this.config = config;
+    this.threads = resolveThreads(config);
+  }
 
   private setState(state: EngineState, detail?: string): void {
     this.state = state;

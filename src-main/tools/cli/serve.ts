@@ -106,6 +106,9 @@ async function main(): Promise<number> {
       init.config = { ...engineInitFromFlags(values, config).config, models: init.config.models };
       engine.send({ type: 'configure', patch: config }); // only on a save, long after `engine` exists
     },
+    reverted: (config) => {
+      init.config = { ...engineInitFromFlags(values, config).config, models: init.config.models };
+    },
   });
   const flagsInit = engineInitFromFlags(values, settings.engineConfig());
   if (flagsInit.modelSet === 'default') flagsInit.userModelsDir = path.join(defaultUserDataDir(), 'models');
@@ -116,6 +119,8 @@ async function main(): Promise<number> {
     if (event.type === 'host' && event.status !== 'started') console.log(`engine: ${event.status}${'restartMs' in event ? ` in ${event.restartMs} ms` : ''}`);
     if (event.type === 'state') console.log(`engine: ${event.state}${event.detail ? ` (${event.detail})` : ''}`);
     if (event.type === 'error') console.error(`engine error [${event.code}]: ${event.message}`);
+    // A change the engine refused goes back in the settings file too (the page reloads its settings on that notice).
+    if (settings.engineEvent(event)) console.log('settings: a change the engine could not apply was rolled back');
   });
 
   const server = await createWebServer({ engine, rendererDir, port, host: values.host, onAppMessage: (message, reply) => reply(settings.handle(message)) });

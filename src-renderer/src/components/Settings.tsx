@@ -140,9 +140,11 @@ function ConfigStatus(): ReactElement | null {
   if (status.applied.length) parts.push(`Applied now: ${status.applied.join(', ')}.`);
   if (status.reloaded.length) parts.push(`Reloaded: ${status.reloaded.map((s) => s.toUpperCase()).join(', ')}.`);
   if (status.restartRequired.length) parts.push(`Restart Murmur to apply: ${status.restartRequired.join(', ')}.`);
+  for (const rejected of status.rejected ?? []) parts.push(`Not applied, kept as before: ${rejected.paths.join(', ')} (${rejected.reason}).`);
   if (parts.length === 0) return null;
+  const problem = status.restartRequired.length > 0 || (status.rejected?.length ?? 0) > 0;
   return (
-    <p className={status.restartRequired.length ? 'config-status restart' : 'config-status'} role="status" data-testid="config-status">
+    <p className={problem ? 'config-status restart' : 'config-status'} role="status" data-testid="config-status">
       {parts.join(' ')}
     </p>
   );

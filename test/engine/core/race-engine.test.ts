@@ -358,6 +358,44 @@ describe('race: configure mid-turn', () => {
     expect(f.of('stt_final').at(-1)?.text).toBe('from the new model');
   });
 
+  it('reload that fails: the old stage keeps answering, the setting is rolled back and reported as rejected', async () => {
+    let loads = 0;
+    const f = await fakeEngine(
+      { turn: { speculative: false } },
+      {
+        reloadStages: {
+          tts: async (config) => {
+            loads++;
+            throw new Error(`model_${config.models.ttsDtype}.onnx is not installed`);
+          },
+        },
+      },
+    );
+    autoStages(f.stages);
+    f.engine.handle({ type: 'configure', patch: { models: { ttsDtype: 'fp16' }, tts: { voice: 'bf_emma' } } });
+    await settle();
+    expect(loads).toBe(1);
+    expect(f.of('config_applied')).toEqual([
+      {
+        type: 'config_applied',
+        applied: ['tts.voice'],
+        reloaded: [],
+        restartRequired: [],
+        rejected: [{ paths: ['models.ttsDtype'], reason: 'could not reload the tts stage: model_fp16.onnx is not installed' }],
+      },
+    ]);
+    expect(f.of('error').map((e) => e.code)).toEqual(['reload_failed']);
+    // The engine still answers, with the old stage and the live part of the change.
+    f.engine.handle({ type: 'text_input', text: 'are you there?' });
+    await settle();
+    expect(f.of('turn_done')).toMatchObject([{ user: 'are you there?' }]);
+    expect(f.stages.tts.calls.at(-1)?.voice).toBe('bf_emma');
+    // The rolled-back value is the engine's again: the same change asked again is tried again.
+    f.engine.handle({ type: 'configure', patch: { models: { ttsDtype: 'fp16' } } });
+    await settle();
+    expect(loads).toBe(2);
+  });
+
   it('restart: what cannot change live is reported, and the turn goes on', async () => {
     const f = await fakeEngine({ turn: { speculative: false } });
     autoStages(f.stages);
