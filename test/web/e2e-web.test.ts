@@ -256,6 +256,68 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
     }
   }, 300_000);
 
+  it('refuses a Kokoro precision that is not installed, says so, rolls it back, and keeps answering', async () => {
+    if (!page) throw new Error('page did not open');
+    const p = page;
+    try {
+      const mute = p.locator('[data-testid=mute-toggle]');
+      if ((await mute.getAttribute('aria-pressed')) !== 'true') await mute.click();
+      await p.locator('[data-testid=settings-open]').click();
+      const dtype = p.locator('[data-testid=set-tts-dtype]');
+      const before = await dtype.inputValue();
+      await dtype.selectOption('fp16'); // the stand-in voice model ships fp32 only
+      const status = p.locator('[data-testid=config-status]');
+      await expect.poll(() => status.innerText().catch(() => ''), { timeout: 120_000 }).toMatch(/Not applied, kept as before: models\.ttsDtype/);
+      await expect.poll(() => dtype.inputValue(), { timeout: 10_000 }).toBe(before); // the saved setting went back
+      await p.keyboard.press('Escape');
+      const answers = p.locator('[data-testid=assistant-text]').filter({ hasText: /\S/ });
+      const count = await answers.count();
+      const input = p.locator('[data-testid=text-input]');
+      await input.fill('Are you still there?');
+      await input.press('Enter');
+      await expect.poll(() => answers.count(), { timeout: 120_000 }).toBeGreaterThan(count);
+      await mute.click();
+    } catch (err) {
+      await snapshot(p);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
+    }
+  }, 300_000);
+
+  it('follows the conversation: after six typed turns the last answer is visible without scrolling', async () => {
+    if (!page) throw new Error('page did not open');
+    const p = page;
+    try {
+      // As a person meets it: the page reloaded with a conversation behind it, the "Click to start
+      // audio" banner showing (it shrinks the pane), and new turns arriving.
+      const mute = p.locator('[data-testid=mute-toggle]');
+      if ((await mute.getAttribute('aria-pressed')) !== 'true') await mute.click();
+      await p.reload();
+      await p.locator('[data-testid=audio-gate]').waitFor({ timeout: 30_000 });
+      const answers = p.locator('[data-testid=assistant-text]').filter({ hasText: /\S/ });
+      const input = p.locator('[data-testid=text-input]');
+      await input.waitFor({ timeout: 30_000 });
+      for (let i = 1; i <= 6; i++) {
+        const count = await answers.count();
+        await input.fill(`Tell me one more thing, number ${i}.`);
+        await input.press('Enter');
+        await expect.poll(() => answers.count(), { timeout: 120_000 }).toBeGreaterThan(count);
+      }
+      await p.waitForTimeout(1000); // the last answer's units keep arriving for a moment
+      const pane = await p.locator('[data-testid=conversation]').boundingBox();
+      const last = await answers.last().boundingBox();
+      if (!pane || !last) throw new Error('the conversation or its last answer is not laid out');
+      expect(last.y + last.height, 'the last answer ends inside the visible pane').toBeLessThanOrEqual(pane.y + pane.height + 1);
+      expect(last.y + last.height, 'and is not scrolled away above it').toBeGreaterThan(pane.y);
+      expect(await p.locator('[data-testid=new-messages]').count()).toBe(0);
+      const gate = p.locator('[data-testid=audio-gate]'); // typing may already have started audio
+      if (await gate.count()) await gate.click();
+      if ((await mute.getAttribute('aria-pressed')) === 'true') await mute.click();
+    } catch (err) {
+      await snapshot(p);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
+    }
+  }, 600_000);
+
   it('hears the fake microphone, answers, and shows the spoken turn with every stage', async () => {
     if (!page) throw new Error('page did not open');
     const p = page;

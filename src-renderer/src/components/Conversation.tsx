@@ -98,38 +98,86 @@ function EmptyConversation(): ReactElement {
   );
 }
 
+/** Within this many px of the end, the conversation counts as scrolled to the bottom. */
+const AT_BOTTOM_PX = 48;
+
+/**
+ * The conversation follows new turns unless the user scrolled up to read; then a "New messages"
+ * pill brings them back. Following is decided by what the user does (wheel, touch, keys, the
+ * scrollbar), never by the scroll events our own scrolling fires, and the view stays at the bottom
+ * when the pane itself changes size (a banner appears or goes, the window is resized).
+ */
 export function Conversation(): ReactElement {
   const turns = useUi((s) => s.turns);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
+  const [unseen, setUnseen] = useState(false);
+
+  const toBottom = (): void => {
+    const el = scroller.current;
+    if (!el) return;
+    el.scrollTop = el.scrollHeight;
+    stick.current = true;
+    setUnseen(false);
+  };
 
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && stick.current) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    if (stick.current) el.scrollTop = el.scrollHeight;
+    else setUnseen(true);
   }, [turns]);
 
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  /** After a user's own scroll: follow again once they are back at the end. */
+  const userScrolled = (): void => {
+    const el = scroller.current;
+    if (!el) return;
+    requestAnimationFrame(() => {
+      stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < AT_BOTTOM_PX;
+      if (stick.current) setUnseen(false);
+    });
+  };
+
   return (
-    <div
-      className="conversation"
-      ref={scroller}
-      onScroll={(e) => {
-        const el = e.currentTarget;
-        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
-      }}
-      role="log"
-      aria-live="polite"
-      aria-label="Conversation"
-      data-testid="conversation"
-    >
-      {turns.length === 0 ? (
-        <EmptyConversation />
-      ) : (
-        turns.map((turn, i) => (
-          <article className="turn" key={turn.turn} data-turn={turn.turn}>
-            <UserBubble turn={turn} />
-            <AssistantBubble turn={turn} live={i === turns.length - 1} />
-          </article>
-        ))
+    <div className="conversation-pane">
+      <div
+        className="conversation"
+        ref={scroller}
+        onWheel={userScrolled}
+        onTouchMove={userScrolled}
+        onKeyUp={userScrolled}
+        onPointerUp={userScrolled}
+        tabIndex={0}
+        role="log"
+        aria-live="polite"
+        aria-label="Conversation"
+        data-testid="conversation"
+      >
+        {turns.length === 0 ? (
+          <EmptyConversation />
+        ) : (
+          turns.map((turn, i) => (
+            <article className="turn" key={turn.turn} data-turn={turn.turn}>
+              <UserBubble turn={turn} />
+              <AssistantBubble turn={turn} live={i === turns.length - 1} />
+            </article>
+          ))
+        )}
+      </div>
+      {unseen && (
+        <button type="button" className="new-messages" onClick={toBottom} data-testid="new-messages">
+          New messages ↓
+        </button>
       )}
     </div>
   );
