@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -317,6 +318,42 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       throw new Error(`${err instanceof Error ? err.message : String(err)}${explain()}`);
     }
   }, 600_000);
+
+  it('meets WCAG 2.2 AA by axe-core: main view and Settings, light and dark (no serious or critical violation)', async () => {
+    if (!page) throw new Error('page did not open');
+    const p = page;
+    // Evaluated through the devtools protocol, so the page's CSP (no inline scripts) stays as it ships.
+    await p.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+    const audit = async (where: string): Promise<string[]> => {
+      // A string, not a function: the test has no DOM types, the page does.
+      const found = (await p.evaluate(`(async () => {
+        const result = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] });
+        return result.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target) + ' ' + (n.failureSummary || '')).join(' | '));
+      })()`)) as string[];
+      return found.map((f) => `${where}: ${f}`);
+    };
+    const violations: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await p.emulateMedia({ colorScheme: scheme });
+      await p.waitForTimeout(200);
+      violations.push(...(await audit(`main view, ${scheme}`)));
+      await p.locator('[data-testid=settings-open]').click();
+      await p.locator('[data-testid=settings-panel]').waitFor({ timeout: 10_000 });
+      await p.waitForTimeout(300);
+      violations.push(...(await audit(`Settings, ${scheme}`)));
+      // The dialog is modal: Tab and Shift+Tab never leave it.
+      for (const key of ['Tab', 'Shift+Tab']) {
+        for (let i = 0; i < 40; i++) await p.keyboard.press(key);
+        const inside = await p.evaluate(`document.querySelector('[data-testid=settings-panel]').contains(document.activeElement)`);
+        expect(inside, `${key} stays in the Settings dialog`).toBe(true);
+      }
+      await p.keyboard.press('Escape');
+    }
+    await p.emulateMedia({ colorScheme: 'light' });
+    expect(violations).toEqual([]);
+  }, 120_000);
 
   it('hears the fake microphone, answers, and shows the spoken turn with every stage', async () => {
     if (!page) throw new Error('page did not open');

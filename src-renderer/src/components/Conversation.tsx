@@ -9,7 +9,7 @@ function UserBubble({ turn }: { turn: UiTurn }): ReactElement | null {
   if (!turn.user) {
     if (turn.done) return null;
     return (
-      <div className="bubble user provisional listening-dots" data-testid="user-transcript" data-final="false" aria-label="Listening">
+      <div className="bubble user provisional listening-dots" data-testid="user-transcript" data-final="false" role="status" aria-label="Listening">
         <span />
         <span />
         <span />
@@ -40,7 +40,7 @@ function AssistantBubble({ turn, live }: { turn: UiTurn; live: boolean }): React
     }
     if (live && turn.userFinal && !turn.done) {
       return (
-        <div className="bubble assistant thinking-dots" aria-label="Thinking">
+        <div className="bubble assistant thinking-dots" role="status" aria-label="Thinking">
           <span />
           <span />
           <span />

@@ -132,6 +132,25 @@ function usePlatform(): { platform: string; arch: string } {
   return { platform: 'linux', arch: p.includes('aarch64') || p.includes('arm') ? 'arm64' : 'x64' };
 }
 
+/** A modal dialog keeps Tab and Shift+Tab inside it: from the last control to the first and back. */
+function trapFocus(e: KeyboardEvent, dialog: HTMLElement | null): void {
+  if (!dialog) return;
+  const focusable = [...dialog.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+    (el) => !el.hasAttribute('disabled') && el.offsetParent !== null,
+  );
+  const first = focusable[0];
+  const last = focusable.at(-1);
+  if (!first || !last) return;
+  const active = document.activeElement;
+  if (e.shiftKey && (active === first || !dialog.contains(active))) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && (active === last || !dialog.contains(active))) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
 /** What the engine did with the last change (its `config_applied` event). */
 function ConfigStatus(): ReactElement | null {
   const status = useUi((s) => s.configApplied);
@@ -161,6 +180,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
   const ttsDevices = ttsDevicesFor(platform, arch);
   const [prompt, setPrompt] = useState(settings.systemPrompt);
   const closeButton = useRef<HTMLButtonElement>(null);
+  const dialog = useRef<HTMLDivElement>(null);
   const opener = useRef<Element | null>(null);
 
   useEffect(() => setPrompt(settings.systemPrompt), [settings.systemPrompt]);
@@ -170,6 +190,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
     closeButton.current?.focus();
     const onKey = (e: KeyboardEvent): void => {
       if (e.key === 'Escape') onClose();
+      if (e.key === 'Tab') trapFocus(e, dialog.current);
     };
     window.addEventListener('keydown', onKey);
     return () => {
@@ -183,7 +204,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
 
   return (
     <div className="drawer-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="drawer" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings-panel">
+      <div className="drawer" role="dialog" aria-modal="true" aria-labelledby="settings-title" data-testid="settings-panel" ref={dialog}>
         <div className="drawer-header">
           <h2 id="settings-title">Settings</h2>
           <button type="button" className="icon-button" aria-label="Close settings" ref={closeButton} onClick={onClose}>
