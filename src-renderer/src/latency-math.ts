@@ -6,7 +6,7 @@ import { percentile } from '../../src-main/shared/stats';
  * (speech_end = 0), percentiles, the session summary and the Chrome trace export.
  */
 
-export type StageKey = 'endOfTurnWait' | 'stt' | 'llmFirstToken' | 'firstUnit' | 'ttsFirstAudio' | 'playbackStart';
+export type StageKey = 'endOfTurnWait' | 'heldForEndOfTurn' | 'stt' | 'llmFirstToken' | 'firstUnit' | 'ttsFirstAudio' | 'playbackStart';
 type MarkName = TraceMark | 'barge_in' | 'cancelled';
 
 export interface StageDef {
@@ -61,6 +61,40 @@ export function stageSpans(trace: TurnTrace): StageSpan[] {
   return spans;
 }
 
+/** The segment a speculative answer's ready audio waited for the end of turn to be confirmed. */
+export const HELD_STAGE: StageDef = { key: 'heldForEndOfTurn', label: 'Held for end of turn', from: 'tts_first_audio', to: 'eot_confirmed' };
+
+/**
+ * The turn's wait from its origin (end of speech; typed: the send) to the reply's first sound,
+ * cut into consecutive segments, each ending at the milestone that closed it: what the user
+ * waited for, in order. They add up to voice-to-voice exactly. Work done in parallel (a
+ * speculative answer computed during the end-of-turn wait) takes no segment of its own: a
+ * milestone reached before the previous one closes a zero-length segment. When a speculative
+ * answer's audio was ready before the end of turn was confirmed, that wait is "held for end of
+ * turn", after the TTS.
+ */
+export function criticalPath(trace: TurnTrace): StageSpan[] {
+  const origin = originOf(trace);
+  const end = trace.marks.playback_start ?? trace.marks.tts_first_audio;
+  if (origin === undefined || end === undefined) return [];
+  const marks = trace.marks;
+  const byKey = new Map(WATERFALL_STAGES.map((s) => [s.key, s]));
+  const held = marks.eot_confirmed !== undefined && marks.tts_first_audio !== undefined && marks.tts_first_audio < marks.eot_confirmed;
+  const chain: StageDef[] = held
+    ? (['stt', 'llmFirstToken', 'firstUnit', 'ttsFirstAudio'] as const).map((k) => byKey.get(k) as StageDef).concat(HELD_STAGE, byKey.get('playbackStart') as StageDef)
+    : (['endOfTurnWait', 'stt', 'llmFirstToken', 'firstUnit', 'ttsFirstAudio', 'playbackStart'] as const).map((k) => byKey.get(k) as StageDef);
+  const spans: StageSpan[] = [];
+  let at = origin;
+  for (const stage of chain) {
+    const reached = marks[stage.to];
+    if (reached === undefined) continue;
+    const next = Math.min(end, Math.max(at, reached));
+    spans.push({ key: stage.key, label: stage.label, startMs: at - origin, endMs: next - origin, durationMs: next - at });
+    at = next;
+  }
+  return spans;
+}
+
 /** Voice-to-voice: speech_end → playback_start (or tts_first_audio), as the engine defines it. */
 export function voiceToVoiceMs(trace: TurnTrace): number | undefined {
   if (trace.durations.voiceToVoice !== undefined) return trace.durations.voiceToVoice;
@@ -88,7 +122,7 @@ export function axisDomain(traces: readonly TurnTrace[], targetTicks = 5): AxisD
   let min = 0;
   let max = 0;
   for (const trace of traces) {
-    for (const span of stageSpans(trace)) {
+    for (const span of criticalPath(trace)) {
       min = Math.min(min, span.startMs);
       max = Math.max(max, span.endMs);
     }
@@ -116,8 +150,9 @@ export function positionPct(ms: number, domain: AxisDomain): number {
   return Math.min(100, Math.max(0, ((ms - domain.minMs) / span) * 100));
 }
 
+/** The waterfall row of a turn: its critical-path segments on the shared axis. */
 export function barGeometry(trace: TurnTrace, domain: AxisDomain): BarGeometry[] {
-  return stageSpans(trace).map((span) => {
+  return criticalPath(trace).map((span) => {
     const left = positionPct(span.startMs, domain);
     const right = positionPct(span.endMs, domain);
     return { ...span, leftPct: left, widthPct: Math.max(0, right - left), beforeOrigin: span.startMs < 0 };

@@ -7,6 +7,7 @@ import {
   percentile,
   sessionSummary,
   stageSpans,
+  criticalPath,
   toChromeTrace,
   voiceToVoiceMs,
 } from '../../src-renderer/src/latency-math';
@@ -50,23 +51,48 @@ describe('waterfall geometry', () => {
     ]);
   });
 
-  it('draws speculative stages that start before speech_end at negative offsets', () => {
-    const domain = axisDomain([sequential, speculative]);
-    expect(domain.minMs).toBeLessThan(0);
-    expect(domain.ticks).toContain(0);
-    const llm = barGeometry(speculative, domain).find((b) => b.key === 'llmFirstToken')!;
-    expect(llm.startMs).toBe(-50);
-    expect(llm.beforeOrigin).toBe(true);
-    // The bar's left edge sits left of the zero line, at the right place on the shared axis.
-    const zeroPct = ((0 - domain.minMs) / (domain.maxMs - domain.minMs)) * 100;
-    expect(llm.leftPct).toBeLessThan(zeroPct);
-    expect(llm.leftPct).toBeCloseTo(((-50 - domain.minMs) / (domain.maxMs - domain.minMs)) * 100, 6);
-    expect(llm.widthPct).toBeCloseTo((180 / (domain.maxMs - domain.minMs)) * 100, 6);
+  it('draws each turn as consecutive segments that add up to its voice-to-voice time', () => {
+    for (const trace of [sequential, speculative]) {
+      const path = criticalPath(trace);
+      const v2v = voiceToVoiceMs(trace)!;
+      expect(path.reduce((sum, s) => sum + s.durationMs, 0)).toBeCloseTo(v2v, 6);
+      for (let i = 1; i < path.length; i++) expect(path[i]!.startMs).toBe(path[i - 1]!.endMs);
+      expect(path[0]!.startMs).toBe(0);
+    }
+    expect(criticalPath(sequential).map((s) => [s.key, s.durationMs])).toEqual([
+      ['endOfTurnWait', 300],
+      ['stt', 120],
+      ['llmFirstToken', 180],
+      ['firstUnit', 150],
+      ['ttsFirstAudio', 120],
+      ['playbackStart', 30],
+    ]);
+    // Speculative: the answer was computed during the end-of-turn wait; only what came after it shows.
+    expect(criticalPath(speculative).map((s) => [s.key, s.durationMs])).toEqual([
+      ['endOfTurnWait', 300],
+      ['stt', 0],
+      ['llmFirstToken', 0],
+      ['firstUnit', 0],
+      ['ttsFirstAudio', 80],
+      ['playbackStart', 20],
+    ]);
+  });
+
+  it('shows audio that waited for the end of turn as "held for end of turn"', () => {
+    const held = makeTrace(3, 40_000, { stt_final: 60, llm_request: -200, llm_first_token: 40, first_unit_ready: 120, tts_first_audio: 200, eot_confirmed: 300, playback_start: 330 });
+    expect(criticalPath(held).map((s) => [s.key, s.durationMs])).toEqual([
+      ['stt', 60],
+      ['llmFirstToken', 0],
+      ['firstUnit', 60],
+      ['ttsFirstAudio', 80],
+      ['heldForEndOfTurn', 100],
+      ['playbackStart', 30],
+    ]);
   });
 
   it('uses one axis for all rows covering every bar, with nice ticks', () => {
     const domain = axisDomain([sequential, speculative]);
-    expect(domain.minMs).toBeLessThanOrEqual(-50);
+    expect(domain.minMs).toBe(0); // every row starts at the end of speech (or the send)
     expect(domain.maxMs).toBeGreaterThanOrEqual(900);
     const step = domain.ticks[1]! - domain.ticks[0]!;
     expect([100, 200, 250, 500]).toContain(step);

@@ -193,12 +193,20 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
 
   /** A waterfall row (newest first match) that has a bar for each of `stages`. */
   async function expectWaterfallRow(p: Page, stages: readonly string[], timeoutMs: number): Promise<void> {
+    // Audio a speculative answer had ready before the end of turn shows as "held for end of turn".
+    const has = (stage: string): string => (stage === 'endOfTurnWait' ? '.wf-bar.stage-endOfTurnWait, .wf-bar.stage-heldForEndOfTurn' : `.wf-bar.stage-${stage}`);
     let row = p.locator('[data-testid=waterfall-turn]');
-    for (const stage of stages) row = row.filter({ has: p.locator(`.wf-bar.stage-${stage}`) });
+    for (const stage of stages) row = row.filter({ has: p.locator(has(stage)) });
     row = row.last();
     await row.waitFor({ timeout: timeoutMs });
     for (const stage of stages) {
-      expect(await row.locator(`.wf-bar.stage-${stage}`).count(), `waterfall stage ${stage}`).toBe(1);
+      expect(await row.locator(has(stage)).count(), `waterfall stage ${stage}`).toBe(1);
+    }
+    // The row's segments add up to its voice-to-voice time (within 5 ms), for every spoken turn shown.
+    for (const shown of await p.locator('[data-testid=waterfall-turn][data-v2v]').all()) {
+      const v2v = Number(await shown.getAttribute('data-v2v'));
+      const parts = await shown.locator('.wf-bar').evaluateAll((bars) => bars.map((b) => Number(b.getAttribute('data-duration'))));
+      expect(Math.abs(parts.reduce((a, b) => a + b, 0) - v2v), `turn ${await shown.getAttribute('data-turn')}: ${parts.join(' + ')} vs ${v2v}`).toBeLessThanOrEqual(5);
     }
   }
 

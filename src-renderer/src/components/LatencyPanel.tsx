@@ -10,6 +10,7 @@ import {
   sessionSummary,
   toChromeTrace,
   voiceToVoiceMs,
+  HELD_STAGE,
   WATERFALL_STAGES,
   type AxisDomain,
 } from '../latency-math';
@@ -46,7 +47,7 @@ function WaterfallRow({ trace, domain }: { trace: TurnTrace; domain: AxisDomain 
     .filter(Boolean)
     .join('\n');
   return (
-    <li className="wf-row" data-testid="waterfall-turn" data-turn={trace.turn} title={details} tabIndex={0} aria-label={details}>
+    <li className="wf-row" data-testid="waterfall-turn" data-turn={trace.turn} data-v2v={v2v?.toFixed(1)} title={details} tabIndex={0} aria-label={details}>
       <div className="wf-label">
         <span className="wf-turn">#{trace.turn}</span>
         <span className={trace.interrupted ? 'wf-v2v interrupted' : 'wf-v2v'}>{formatMs(v2v)}</span>
@@ -55,6 +56,7 @@ function WaterfallRow({ trace, domain }: { trace: TurnTrace; domain: AxisDomain 
         {bars.map((b) => (
           <span
             key={b.key}
+            data-duration={b.durationMs.toFixed(1)}
             className={`wf-bar stage-${b.key}${b.beforeOrigin ? ' early' : ''}`}
             style={{ left: `${b.leftPct}%`, width: `max(${b.widthPct}%, 2px)` }}
             title={`${b.label}: ${formatMs(b.durationMs)}\nfrom ${formatMs(b.startMs)} to ${formatMs(b.endMs)} after end of speech`}
@@ -92,14 +94,20 @@ function Waterfall({ traces }: { traces: TurnTrace[] }): ReactElement {
           ))}
         </ol>
       </div>
-      <div className="wf-axis-caption">ms after the end of your speech (bars left of 0 started speculatively)</div>
+      <div className="wf-axis-caption">
+        ms after the end of your speech (typed: after the send). Each row is what you waited for, in order: its parts add up to the time before you heard the reply.
+      </div>
       <ul className="wf-legend">
-        {WATERFALL_STAGES.map((s) => (
+        {[...WATERFALL_STAGES, HELD_STAGE].map((s) => (
           <li key={s.key}>
             <span className={`swatch stage-${s.key}`} aria-hidden="true" />
             {s.label}
           </li>
         ))}
+        <li>
+          <span className="swatch interrupted" aria-hidden="true" />
+          Interrupted turn (its time in orange)
+        </li>
       </ul>
     </div>
   );
