@@ -3,7 +3,8 @@ import type { ConfigApplied, StageName } from '../../shared/events';
 
 
 /** Paths read when they are used (each turn, unit or window): a change applies live. */
-const LIVE_SECTIONS = new Set(['turn', 'chunker']);
+// echo: the engine rebuilds its mic path (guard + detector settings) at once ("I use headphones").
+const LIVE_SECTIONS = new Set(['turn', 'chunker', 'echo']);
 const LIVE_PATHS = new Set([
   'vad.threshold',
   'vad.negativeThreshold',

@@ -121,6 +121,9 @@ describe('configure classification', () => {
     const after = resolveConfig({ vad: { endOfTurnSilenceMs: 500 }, llm: { threads: 3 }, audio: { inputQueueFrames: 64 } });
     expect(classifyConfigChange(before, after, true)).toEqual({ applied: ['vad.endOfTurnSilenceMs', 'llm.threads'], reloaded: ['llm'], restartRequired: ['audio.inputQueueFrames'] });
     expect(classifyConfigChange(before, after, false)).toEqual({ applied: ['vad.endOfTurnSilenceMs'], reloaded: [], restartRequired: ['audio.inputQueueFrames', 'llm.threads'] });
+    // Headphones (the echo guard off) and every echo setting apply live: the mic path is rebuilt.
+    const headphones = resolveConfig({ echo: { enabled: false, bargeInThreshold: 0.7 } });
+    expect(classifyConfigChange(before, headphones, false)).toEqual({ applied: ['echo.enabled', 'echo.bargeInThreshold'], reloaded: [], restartRequired: [] });
   });
 });
 
