@@ -276,7 +276,7 @@ describe('web mode end to end (Chromium + real engine process, stand-in models)'
       const before = await dtype.inputValue();
       await dtype.selectOption('fp16'); // the stand-in voice model ships fp32 only
       const status = p.locator('[data-testid=config-status]');
-      await expect.poll(() => status.innerText().catch(() => ''), { timeout: 120_000 }).toMatch(/Not applied, kept as before: models\.ttsDtype/);
+      await expect.poll(() => status.innerText().catch(() => ''), { timeout: 120_000 }).toMatch(/Not applied, kept as before: Voice model precision/);
       await expect.poll(() => dtype.inputValue(), { timeout: 10_000 }).toBe(before); // the saved setting went back
       await p.keyboard.press('Escape');
       const answers = p.locator('[data-testid=assistant-text]').filter({ hasText: /\S/ });

@@ -182,6 +182,7 @@ export function LatencyPanel(): ReactElement {
             className="button subtle small"
             disabled={traces.length === 0}
             data-testid="export-json"
+            title="Downloads the latency traces, with what you and Murmur said in each turn"
             onClick={() => download(`murmur-trace-${stamp()}.json`, { app: 'Murmur', exportedAt: new Date().toISOString(), backends, traces })}
           >
             <DownloadIcon width={15} height={15} /> JSON
@@ -191,7 +192,7 @@ export function LatencyPanel(): ReactElement {
             className="button subtle small"
             disabled={traces.length === 0}
             data-testid="export-chrome-trace"
-            title="Chrome trace format: open in Perfetto or chrome://tracing"
+            title="Chrome trace format (open in Perfetto or chrome://tracing), with what you and Murmur said in each turn"
             onClick={() => download(`murmur-chrome-trace-${stamp()}.json`, toChromeTrace(traces))}
           >
             <DownloadIcon width={15} height={15} /> Chrome trace

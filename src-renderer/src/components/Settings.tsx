@@ -151,15 +151,34 @@ function trapFocus(e: KeyboardEvent, dialog: HTMLElement | null): void {
   }
 }
 
+/** The engine's config paths as the controls that set them are labelled here. */
+const PATH_LABELS: Readonly<Record<string, string>> = {
+  'models.ttsDtype': 'Voice model precision',
+  'tts.device': 'Voice engine device',
+  'tts.voice': 'Voice',
+  'tts.speed': 'Speaking speed',
+  'llm.systemPrompt': 'System prompt',
+  'vad.endOfTurnSilenceMs': 'End-of-turn silence',
+  'echo.enabled': 'I use headphones',
+  'turn.mode': 'Listening mode',
+  'llm.gpu': 'Use the GPU',
+  'stt.gpu': 'Use the GPU',
+  'vad.threads': 'Threads',
+  'stt.threads': 'Threads',
+  'llm.threads': 'Threads',
+  'tts.threads': 'Threads',
+};
+const labelsOf = (paths: readonly string[]): string => [...new Set(paths.map((p) => PATH_LABELS[p] ?? p))].join(', ');
+
 /** What the engine did with the last change (its `config_applied` event). */
 function ConfigStatus(): ReactElement | null {
   const status = useUi((s) => s.configApplied);
   if (!status) return null;
   const parts: string[] = [];
-  if (status.applied.length) parts.push(`Applied now: ${status.applied.join(', ')}.`);
+  if (status.applied.length) parts.push(`Applied now: ${labelsOf(status.applied)}.`);
   if (status.reloaded.length) parts.push(`Reloaded: ${status.reloaded.map((s) => s.toUpperCase()).join(', ')}.`);
-  if (status.restartRequired.length) parts.push(`Restart Murmur to apply: ${status.restartRequired.join(', ')}.`);
-  for (const rejected of status.rejected ?? []) parts.push(`Not applied, kept as before: ${rejected.paths.join(', ')} (${rejected.reason}).`);
+  if (status.restartRequired.length) parts.push(`Restart Murmur (or, in a browser, npm run serve) to apply: ${labelsOf(status.restartRequired)}.`);
+  for (const rejected of status.rejected ?? []) parts.push(`Not applied, kept as before: ${labelsOf(rejected.paths)} (${rejected.reason}).`);
   if (parts.length === 0) return null;
   const problem = status.restartRequired.length > 0 || (status.rejected?.length ?? 0) > 0;
   return (
@@ -306,7 +325,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
               </select>
             </Field>
             <label className="checkbox">
-              <input type="checkbox" checked={settings.gpu} onChange={(e) => save({ gpu: e.target.checked })} />
+              <input type="checkbox" checked={settings.gpu} disabled={hardware !== undefined && !hardware.gpu} onChange={(e) => save({ gpu: e.target.checked })} />
               Use the GPU when available{hardware ? ` (${hardware.gpuName ?? 'none detected'})` : ''}
             </label>
             <Field
@@ -348,12 +367,35 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
           </Section>
 
           <Section title="Conversation history">
-            <button type="button" className="button danger-outline" onClick={() => controller.clearHistory()}>
-              Clear conversation
-            </button>
+            <ClearConversation />
           </Section>
         </div>
       </div>
     </div>
+  );
+}
+
+/** Clearing the conversation cannot be undone: the first click asks, a second within 5 s clears. */
+function ClearConversation(): ReactElement {
+  const controller = useController();
+  const [asking, setAsking] = useState(false);
+  useEffect(() => {
+    if (!asking) return;
+    const timer = setTimeout(() => setAsking(false), 5000);
+    return () => clearTimeout(timer);
+  }, [asking]);
+  return (
+    <button
+      type="button"
+      className="button danger-outline"
+      data-testid="clear-conversation"
+      onClick={() => {
+        if (!asking) return setAsking(true);
+        setAsking(false);
+        controller.clearHistory();
+      }}
+    >
+      {asking ? 'Click again to delete the whole conversation' : 'Clear conversation'}
+    </button>
   );
 }
