@@ -1,4 +1,4 @@
-import type { ChatTurn, ConversationTurn, EngineEvent } from '../../shared/events';
+import type { ChatTurn, ConversationTurn, EngineEvent, TurnTrace } from '../../shared/events';
 import { messageOf } from '../stages/stage-kit';
 import type { LlmStage } from '../stages/contracts';
 import type { ConversationJournal } from './journal';
@@ -46,8 +46,11 @@ export class Conversation {
     return turns.reduce((max, turn) => Math.max(max, turn.turn), 0);
   }
 
-  /** A turn ended with `outcome`: into the LLM's history and the journal, then `turn_done` (`t`: engine time now). */
-  finish(turn: number, outcome: ChatTurn, llm: LlmStage, t: number): void {
+  /**
+   * A turn ended with `outcome`: into the LLM's history and the journal (with its latency trace, so
+   * the waterfall survives a restart), then `turn_done` (`t`: engine time now).
+   */
+  finish(turn: number, outcome: ChatTurn, llm: LlmStage, t: number, trace?: TurnTrace): void {
     if (outcome.user) {
       void Promise.resolve(llm.commit(outcome.user, outcome.assistant, outcome.interrupted)).catch((error: unknown) =>
         this.emit({ type: 'error', code: 'history_failed', message: messageOf(error), fatal: false }),
@@ -61,7 +64,7 @@ export class Conversation {
     }
     // Durable before turn_done: a crash after the event never loses the turn it announced.
     this.unwritten++;
-    const record: ConversationTurn = { turn, ...outcome, at: Date.now() };
+    const record: ConversationTurn = { turn, ...outcome, at: Date.now(), ...(trace ? { trace } : {}) };
     const write = journal.append(record).catch((error: unknown) =>
       this.emit({ type: 'error', code: 'journal_failed', message: `could not save the turn to ${journal.file}: ${messageOf(error)}`, fatal: false }),
     );

@@ -88,6 +88,17 @@ export class TurnTracer {
     }
   }
 
+  /**
+   * The trace of a turn that is finishing, as it will close (with its turn_done mark, words and
+   * durations), without closing it: the journal keeps it with the turn, written before turn_done.
+   */
+  finishing(turn: number, done: { t: number; user: string; assistant: string; interrupted: boolean }): TurnTrace | undefined {
+    const open = this.open.get(turn);
+    if (!open) return undefined;
+    const marks = { ...open.marks, turn_done: open.marks.turn_done ?? done.t };
+    return { ...open, partials: [...open.partials], marks, user: done.user, assistant: done.assistant, interrupted: done.interrupted, durations: durationsOf(marks) };
+  }
+
   private traceFor(turn: number): TurnTrace {
     let trace = this.open.get(turn);
     if (!trace) {

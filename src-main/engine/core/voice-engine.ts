@@ -274,7 +274,7 @@ export class VoiceEngine {
         return this.answers.stop(action.turn);
       case 'finalize_answer': {
         const outcome = this.answers.finish(action.turn, action.interrupted, action.playerAttached);
-        if (outcome) this.conversation.finish(action.turn, outcome, this.requireStages().llm, this.now());
+        if (outcome) this.conversation.finish(action.turn, outcome, this.requireStages().llm, this.now(), this.tracer.finishing(action.turn, { t: this.now(), ...outcome }));
         return;
       }
       case 'forget_turn':

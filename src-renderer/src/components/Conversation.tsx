@@ -47,6 +47,14 @@ function AssistantBubble({ turn, live }: { turn: UiTurn; live: boolean }): React
         </div>
       );
     }
+    if (turn.done && turn.interrupted && turn.user) {
+      // Cut off before its first word (a barge-in, Stop, a new turn): say so instead of nothing.
+      return (
+        <div className="turn-meta" data-testid="assistant-interrupted">
+          <span className="badge warn">Interrupted before it spoke</span>
+        </div>
+      );
+    }
     return null;
   }
   const state = turn.interrupted ? 'interrupted' : turn.done ? 'done' : playing !== undefined ? 'speaking' : 'preparing';

@@ -38,6 +38,26 @@ const press = (f: FakeEngine, pressed: boolean): void => f.engine.handle({ type:
 const indexOf = (events: EngineEvent[], pred: (e: EngineEvent) => boolean): number => events.findIndex(pred);
 
 describe('conversation memory', () => {
+  it('each turn is journaled with its latency trace, so the waterfall survives a restart', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'murmur-race-')), 'journal.jsonl');
+    const f = await fakeEngine({ turn: { speculative: false } }, { journal: new ConversationJournal(file) });
+    autoStages(f.stages);
+    instantPlayer(f);
+    await f.feed(VOICE, 640);
+    await f.feed(QUIET, 400);
+    await expect.poll(() => f.of('turn_done').length, { timeout: 5000 }).toBe(1); // after the fsync
+    await expect.poll(() => f.of('trace').length, { timeout: 5000 }).toBe(1);
+    const done = f.of('turn_done');
+    const [record] = new ConversationJournal(file).read().turns;
+    expect(record?.trace?.turn).toBe(done[0]!.turn);
+    const live = f.of('trace')[0]!.trace;
+    // The journaled trace is the one the page got live: same marks, words and durations.
+    expect(record?.trace?.marks).toEqual(live.marks);
+    expect(record?.trace?.durations).toEqual(live.durations);
+    expect(record?.trace?.user).toBe('hello there');
+    expect(record?.trace?.durations.voiceToVoice).toBeGreaterThan(0);
+  });
+
   it('turn_done is emitted only once the turn is on disk', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'murmur-race-')), 'journal.jsonl');
     const f = await fakeEngine({}, { journal: new ConversationJournal(file) });
