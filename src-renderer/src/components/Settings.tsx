@@ -132,6 +132,11 @@ function usePlatform(): { platform: string; arch: string } {
   return { platform: 'linux', arch: p.includes('aarch64') || p.includes('arm') ? 'arm64' : 'x64' };
 }
 
+/** A slider's value is saved when the pointer lets go of it, a key that moved it is released, or it loses focus. */
+function commitOnRelease(commit: () => unknown): { onPointerUp(): void; onKeyUp(): void; onBlur(): void } {
+  return { onPointerUp: () => void commit(), onKeyUp: () => void commit(), onBlur: () => void commit() };
+}
+
 /** A modal dialog keeps Tab and Shift+Tab inside it: from the last control to the first and back. */
 function trapFocus(e: KeyboardEvent, dialog: HTMLElement | null): void {
   if (!dialog) return;
@@ -203,6 +208,11 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
   const opener = useRef<Element | null>(null);
 
   useEffect(() => setPrompt(settings.systemPrompt), [settings.systemPrompt]);
+  // Sliders show every step but save once, when let go (each save reconfigures the engine).
+  const [speed, setSpeed] = useState(settings.speed);
+  const [eot, setEot] = useState(settings.endOfTurnSilenceMs);
+  useEffect(() => setSpeed(settings.speed), [settings.speed]);
+  useEffect(() => setEot(settings.endOfTurnSilenceMs), [settings.endOfTurnSilenceMs]);
   useEffect(() => {
     if (!open) return;
     opener.current = document.activeElement;
@@ -270,8 +280,17 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
                 {!VOICES.some((v) => v.id === settings.voice) && <option value={settings.voice}>{settings.voice}</option>}
               </select>
             </Field>
-            <Field label={`Speaking speed · ${settings.speed.toFixed(2)}×`} htmlFor="set-speed">
-              <input id="set-speed" type="range" min={0.5} max={2} step={0.05} value={settings.speed} onChange={(e) => save({ speed: Number(e.target.value) })} />
+            <Field label={`Speaking speed · ${speed.toFixed(2)}×`} htmlFor="set-speed">
+              <input
+                id="set-speed"
+                type="range"
+                min={0.5}
+                max={2}
+                step={0.05}
+                value={speed}
+                onChange={(e) => setSpeed(Number(e.target.value))}
+                {...commitOnRelease(() => speed !== settings.speed && save({ speed }))}
+              />
             </Field>
           </Section>
 
@@ -288,7 +307,7 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
               />
             </Field>
             <Field
-              label={`End-of-turn silence · ${settings.endOfTurnSilenceMs} ms`}
+              label={`End-of-turn silence · ${eot} ms`}
               htmlFor="set-eot"
               hint="How long you pause before Murmur answers. Shorter is snappier; longer interrupts you less."
             >
@@ -298,8 +317,9 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
                 min={100}
                 max={1500}
                 step={50}
-                value={settings.endOfTurnSilenceMs}
-                onChange={(e) => save({ endOfTurnSilenceMs: Number(e.target.value) })}
+                value={eot}
+                onChange={(e) => setEot(Number(e.target.value))}
+                {...commitOnRelease(() => eot !== settings.endOfTurnSilenceMs && save({ endOfTurnSilenceMs: eot }))}
               />
             </Field>
           </Section>
