@@ -101,6 +101,11 @@ function main(hardware: Promise<HardwareProfile>): void {
     if (event.type === 'phase') tray?.update({ listening: event.mode === 'always-listening', muted: event.muted });
     // A change the engine refused goes back in settings.json too (the page reloads its settings on that notice).
     if (settingsHost?.engineEvent(event)) log('settings: a change the engine could not apply was rolled back');
+    // It could not start with the saved settings: start it again with the defaults (the saved ones stay).
+    if (event.type === 'error' && event.code === 'load_failed' && settingsHost?.fallBackToDefaults()) {
+      log(`the engine could not start with the saved settings (${event.message}); restarting it with the defaults`);
+      engine.restart();
+    }
   });
 
   const sendToRenderer = (channel: string, payload: ShortcutAction | DownloadProgress): void => {

@@ -51,6 +51,11 @@ export class UtilityEngineHost implements EngineLink {
     this.spawn();
   }
 
+  /** Starts the engine process again (it re-reads `init`); the renderer sees it as a restart. */
+  restart(): void {
+    this.child?.kill();
+  }
+
   /** A new port for a renderer: attached to the worker now (or once it is ready after a restart). */
   connectRenderer(): MessagePortMain {
     const { port1: workerEnd, port2: rendererEnd } = new MessageChannelMain();

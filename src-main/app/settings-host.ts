@@ -1,7 +1,7 @@
 import type { AppSettings, AppSocketReply, HardwareInfo } from '../shared/bridge-types';
 import type { EngineConfigInput, EngineConfigPatch } from '../shared/config';
 import type { HostEvent } from '../shared/host-types';
-import { engineConfigFromSettings, modelSetFor, type HardwareProfile } from './engine-config';
+import { defaultAppSettings, engineConfigFromSettings, modelSetFor, type HardwareProfile } from './engine-config';
 import { AppSettingsPatchSchema } from './ipc-schemas';
 import type { JsonStore } from './json-store';
 
@@ -21,6 +21,8 @@ export interface SettingsHostOptions {
  */
 export class SettingsHost {
   readonly hardware: HardwareInfo;
+  /** The engine could not start with the saved settings: it runs with the defaults until the next change. */
+  private startedWithDefaults = false;
   /** The settings before each save the engine has not answered yet (a config_applied), oldest first. */
   private readonly unanswered: Array<{ before: AppSettings; keys: (keyof AppSettings)[] }> = [];
 
@@ -34,7 +36,21 @@ export class SettingsHost {
 
   /** The engine configuration for the current settings (start-up, and after a restart). */
   engineConfig(): EngineConfigInput & EngineConfigPatch {
-    return engineConfigFromSettings(this.settings, this.options.hw);
+    return engineConfigFromSettings(this.startedWithDefaults ? defaultAppSettings(this.options.hw) : this.settings, this.options.hw);
+  }
+
+  /**
+   * The engine could not start with the saved settings (a model they name is missing, a device
+   * fails…): the next start uses the default settings. The saved ones stay, for the user to change
+   * (the next change applies them again, transactionally). False when there is nothing to fall
+   * back to: the settings are the defaults, or the defaults failed too.
+   */
+  fallBackToDefaults(): boolean {
+    if (this.startedWithDefaults) return false;
+    const defaults = engineConfigFromSettings(defaultAppSettings(this.options.hw), this.options.hw);
+    if (JSON.stringify(defaults) === JSON.stringify(this.engineConfig())) return false;
+    this.startedWithDefaults = true;
+    return true;
   }
 
   /** Validates and saves `patch`; sends `configure` when the engine-facing part changed. */
@@ -46,6 +62,7 @@ export class SettingsHost {
     }
     const before = this.settings;
     const previous = JSON.stringify(this.engineConfig());
+    this.startedWithDefaults = false;
     const next = this.options.store.set({ ...before, ...parsed.data });
     const config = this.engineConfig();
     if (JSON.stringify(config) !== previous) {

@@ -124,3 +124,24 @@ describe('settings are transactional', () => {
     }
   });
 });
+
+describe('a start that fails on a setting', () => {
+  it('falls back to the default settings once, keeps the saved ones, and the next change applies them again', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'murmur-settings-fallback-'));
+    try {
+      const store = openSettingsStore(path.join(dir, 'settings.json'), hw);
+      const host = new SettingsHost({ store, hw, configure: () => undefined });
+      expect(host.fallBackToDefaults()).toBe(false); // already the defaults: nothing to fall back to
+      host.update({ ttsDtype: 'fp16' });
+      expect(host.engineConfig().models?.ttsDtype).toBe('fp16');
+      expect(host.fallBackToDefaults()).toBe(true);
+      expect(host.engineConfig().models?.ttsDtype).toBe(engineConfigFromSettings(openSettingsStore(path.join(dir, 'fresh.json'), hw).get(), hw).models?.ttsDtype);
+      expect(host.settings.ttsDtype).toBe('fp16'); // the user's choice is kept to change
+      expect(host.fallBackToDefaults()).toBe(false); // the defaults failed too: no loop
+      host.update({ speed: 1.2 });
+      expect(host.engineConfig().models?.ttsDtype).toBe('fp16');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -24,6 +24,9 @@ export class EngineProcess implements EngineLink {
   private readonly listeners = new Set<(event: HostEvent) => void>();
   private stopping = false;
   private readonly restarts: RestartPolicy;
+  /** Set while `restart` replaces the process: its exit is not a crash (the notice goes out when ready). */
+  private replacing: EngineEvent | null | undefined;
+  private pendingNotice: EngineEvent | undefined;
 
   constructor(private readonly options: EngineProcessOptions) {
     this.restarts = new RestartPolicy(options);
@@ -54,6 +57,17 @@ export class EngineProcess implements EngineLink {
   onEvent(listener: (event: HostEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Starts the engine process again with the (updated) init, telling listeners why with `notice`
+   * once the new engine is ready (the host uses it when the engine could not start with the saved settings).
+   */
+  restart(notice?: EngineEvent): void {
+    const child = this.child;
+    if (!child) return;
+    this.replacing = notice ?? null;
+    child.kill('SIGTERM');
   }
 
   /** For tests: kill the engine process as a crash would. */
@@ -113,11 +127,21 @@ export class EngineProcess implements EngineLink {
       const restarted = this.restarts.observe(message.event, child.pid);
       if (restarted) this.emit(restarted);
       this.emit(message.event);
+      if (message.event.type === 'state' && message.event.state === 'ready' && this.pendingNotice) {
+        this.emit(this.pendingNotice);
+        this.pendingNotice = undefined;
+      }
     });
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.stopping) return;
+      if (this.replacing !== undefined) {
+        this.pendingNotice = this.replacing ?? undefined;
+        this.replacing = undefined;
+        this.spawn();
+        return;
+      }
       const decision = this.restarts.crashed();
       this.emit({ type: 'host', status: 'crashed', code, signal, pid: child.pid });
       if (!decision.restart) {

@@ -102,25 +102,32 @@ async function main(): Promise<number> {
     store,
     hw,
     configure: (config) => {
-      // A restarted engine starts from the current settings (with the model paths resolved at start).
-      init.config = { ...engineInitFromFlags(values, config).config, models: init.config.models };
+      startWith(config);
       engine.send({ type: 'configure', patch: config }); // only on a save, long after `engine` exists
     },
-    reverted: (config) => {
-      init.config = { ...engineInitFromFlags(values, config).config, models: init.config.models };
-    },
+    reverted: (config) => startWith(config),
   });
   const flagsInit = engineInitFromFlags(values, settings.engineConfig());
   if (flagsInit.modelSet === 'default') flagsInit.userModelsDir = path.join(defaultUserDataDir(), 'models');
   // Stand-in sets become explicit paths here: the engine process only ever gets model paths.
   const init = await resolveInit(flagsInit);
   const engine = new EngineProcess({ init });
+  /** A restarted engine starts from the current settings (with the model paths resolved at start). */
+  const startWith = (config: ReturnType<SettingsHost['engineConfig']>): void => {
+    init.config = { ...engineInitFromFlags(values, config).config, models: { ...init.config.models, ...config.models } };
+  };
   engine.onEvent((event) => {
     if (event.type === 'host' && event.status !== 'started') console.log(`engine: ${event.status}${'restartMs' in event ? ` in ${event.restartMs} ms` : ''}`);
     if (event.type === 'state') console.log(`engine: ${event.state}${event.detail ? ` (${event.detail})` : ''}`);
     if (event.type === 'error') console.error(`engine error [${event.code}]: ${event.message}`);
     // A change the engine refused goes back in the settings file too (the page reloads its settings on that notice).
     if (settings.engineEvent(event)) console.log('settings: a change the engine could not apply was rolled back');
+    // It could not start with the saved settings: start it with the defaults, and say so.
+    if (event.type === 'error' && event.code === 'load_failed' && settings.fallBackToDefaults()) {
+      console.warn(`serve: the engine could not start with your settings (${event.message}); restarting it with the default settings`);
+      startWith(settings.engineConfig());
+      engine.restart({ type: 'error', code: 'settings_fallback', message: `Murmur could not start with your settings (${event.message}), so it started with the default settings. Your settings are kept: change them in Settings.`, fatal: false });
+    }
   });
 
   const server = await createWebServer({ engine, rendererDir, port, host: values.host, onAppMessage: (message, reply) => reply(settings.handle(message)) });
