@@ -27,9 +27,11 @@ export function useStatus(): { key: string; label: string } {
   if (engineState === 'warming') return { key: 'loading', label: 'Warming up…' };
   if (engineState === 'error') return { key: 'offline', label: 'Engine error' };
   if (muted) return { key: 'muted', label: 'Muted' };
-  // Never "Listening" while the browser keeps the microphone or the speaker from working.
+  // Never "Listening" while the browser keeps the microphone or the speaker from working; but a
+  // typed turn is still answered without a microphone, and the pill says so while it is.
   const blocked = audioBlock(audio);
-  if (blocked) return blocked;
+  const answering = phase === 'thinking' || phase === 'speaking';
+  if (blocked && !(answering && audio?.output !== 'blocked')) return blocked;
   if (phase === 'listening' && mode === 'push-to-talk') {
     return ptt ? { key: 'hearing', label: 'Recording' } : { key: 'idle', label: 'Hold Space to talk' };
   }
