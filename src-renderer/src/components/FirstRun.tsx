@@ -41,7 +41,12 @@ export function FirstRun(): ReactElement {
             </li>
           ))}
         </ul>
-        {download && <DownloadProgressView progress={download} />}
+        <p className="fine" data-testid="offline-copy">
+          No internet on this computer? On one that has it, run <code>npm run models -- download default</code> (or
+          download here), then copy its <code>models</code> folder into Murmur's models folder on this one and restart
+          Murmur.
+        </p>
+                {download && <DownloadProgressView progress={download} />}
         <div className="first-run-actions">
           {active ? (
             <button type="button" className="button" onClick={() => void controller.cancelDownload()}>
