@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LlamaChat } from '../../src-main/engine/stages/llm/llama-chat';
 import { sharedPath } from '../../src-main/tools/dev/shared-data';
-import { qwenTokenPieces, readReplies, RealisticLlm, RealisticText } from '../../src-main/tools/dev/standins/text-adapters';
+import { qwenTokenPieces, readReplies, RealisticText, realisticLlm } from '../../src-main/tools/dev/standins/text-adapters';
 
 const work = mkdtempSync(path.join(tmpdir(), 'murmur-text-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -94,7 +94,7 @@ describe('realistic text for stand-ins', () => {
     });
     try {
       const text = new RealisticText({ replies: [REPLIES[2] as string] });
-      const adapted = new RealisticLlm(llm, text);
+      const adapted = realisticLlm(llm, text);
       const streamed: string[] = [];
       const result = await adapted.respond('How do I boil an egg?', { onToken: (t) => streamed.push(t) });
       expect(streamed.join('')).toBe(REPLIES[2]);

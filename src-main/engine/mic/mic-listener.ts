@@ -151,6 +151,7 @@ export class MicListener {
 
   /** Applies the presses and releases that came before input-clock time `beforeMs`. */
   private applyPushToTalk(beforeMs: number): void {
+    if (this.ptt.pending === 0) return; // every window passes here: no work when no key was touched
     for (const mark of this.ptt.takeUntil(beforeMs)) this.context.pushToTalk(mark);
   }
 }

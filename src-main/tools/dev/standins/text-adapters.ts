@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LlmStage, SpeechStages, SttStage } from '../../../engine/stages/contracts';
 import { sharedPath } from '../shared-data';
+import { decorateLlm, decorateStt } from '../stage-decorators';
 
 /**
  * Stand-in models spend the real compute but say nothing meaningful: the whisper stand-in repeats
@@ -228,110 +229,55 @@ export function defaultRealisticText(repliesFile = sharedPath(DEFAULT_REPLIES_FI
 
 /**
  * The STT stage with the clips' real words: the stand-in runs its full cost, and its (meaningless)
- * text is replaced by reference words for the audio's length. Forwards the rest of the contract.
+ * text is replaced by reference words for the audio's length. The rest of the contract is the stage's.
  */
-export class RealisticStt implements SttStage {
-  constructor(
-    private readonly inner: SttStage,
-    private readonly text: RealisticText,
-  ) {}
-
-  get backend(): SttStage['backend'] {
-    return this.inner.backend;
-  }
-
-  /** Warm-up runs on the stage itself: its calls are not the user's speech. */
-  warm(): Promise<void> {
-    return this.inner.warm();
-  }
-
-  async transcribe(audio: Float32Array, options: Parameters<SttStage['transcribe']>[1]): Promise<{ text: string }> {
-    // The words are dealt when the call starts: a late call belongs to the clip it was made for.
-    const words = this.text.transcript(audio.length, options.partial === true);
-    const result = await this.inner.transcribe(audio, options);
-    return { ...result, text: result.text ? words : '' };
-  }
-
-  /** The wrapped stage belongs to whoever owns this one: disposing the wrapper disposes it. */
-  dispose(): Promise<void> {
-    return this.inner.dispose();
-  }
+export function realisticStt(inner: SttStage, text: RealisticText): SttStage {
+  return decorateStt(inner, {
+    async transcribe(audio, options) {
+      // The words are dealt when the call starts: a late call belongs to the clip it was made for.
+      const words = text.transcript(audio.length, options.partial === true);
+      const result = await inner.transcribe(audio, options);
+      return { ...result, text: result.text ? words : '' };
+    },
+  });
 }
 
 /**
  * The LLM stage answering with real chat replies: the stand-in generates at its full cost per token
  * and is stopped where the real reply ends; the reply's own token pieces are streamed instead of
- * the stand-in's. Forwards the rest of the contract (history, prefill, hold).
+ * the stand-in's. The rest of the contract (history, prefill, hold) is the stage's.
  */
-export class RealisticLlm implements LlmStage {
-  readonly prefill?: LlmStage['prefill'];
-  readonly hold?: LlmStage['hold'];
-
-  constructor(
-    private readonly inner: LlmStage,
-    private readonly source: RealisticText,
-  ) {
-    if (inner.prefill) this.prefill = (text, options) => inner.prefill?.(text, options) ?? Promise.resolve();
-    if (inner.hold) this.hold = () => inner.hold?.() ?? (() => undefined);
-  }
-
-  get backend(): LlmStage['backend'] {
-    return this.inner.backend;
-  }
-
-  warm(): Promise<void> {
-    return this.inner.warm();
-  }
-
-  commit(user: string, assistantSpoken: string, interrupted: boolean): void | Promise<void> {
-    return this.inner.commit(user, assistantSpoken, interrupted);
-  }
-
-  restore(turns: Parameters<LlmStage['restore']>[0]): void | Promise<void> {
-    return this.inner.restore(turns);
-  }
-
-  clear(): void | Promise<void> {
-    return this.inner.clear();
-  }
-
-  setSystemPrompt(text: string): void | Promise<void> {
-    return this.inner.setSystemPrompt(text);
-  }
-
-  async respond(userText: string, options: Parameters<LlmStage['respond']>[1] = {}): ReturnType<LlmStage['respond']> {
-    const reply = this.source.replyFor(userText);
-    const stop = new AbortController();
-    const outer = options.signal;
-    const onAbort = (): void => stop.abort(outer?.reason);
-    if (outer?.aborted) onAbort();
-    outer?.addEventListener('abort', onAbort, { once: true });
-    let index = 0;
-    let text = '';
-    try {
-      const result = await this.inner.respond(userText, {
-        signal: stop.signal,
-        onToken: () => {
-          if (index >= reply.pieces.length) return;
-          const piece = reply.pieces[index++] as string;
-          text += piece;
-          if (piece) options.onToken?.(piece);
-          if (index === reply.pieces.length) stop.abort(new Error('end of the real reply'));
-        },
-      });
-      const aborted = outer?.aborted === true;
-      return { ...result, text, tokens: index, aborted };
-    } finally {
-      outer?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  /** The wrapped stage belongs to whoever owns this one: disposing the wrapper disposes it. */
-  dispose(): Promise<void> {
-    return this.inner.dispose();
-  }
+export function realisticLlm(inner: LlmStage, source: RealisticText): LlmStage {
+  return decorateLlm(inner, {
+    async respond(userText, options = {}) {
+      const reply = source.replyFor(userText);
+      const stop = new AbortController();
+      const outer = options.signal;
+      const onAbort = (): void => stop.abort(outer?.reason);
+      if (outer?.aborted) onAbort();
+      outer?.addEventListener('abort', onAbort, { once: true });
+      let index = 0;
+      let text = '';
+      try {
+        const result = await inner.respond(userText, {
+          signal: stop.signal,
+          onToken: () => {
+            if (index >= reply.pieces.length) return;
+            const piece = reply.pieces[index++] as string;
+            text += piece;
+            if (piece) options.onToken?.(piece);
+            if (index === reply.pieces.length) stop.abort(new Error('end of the real reply'));
+          },
+        });
+        const aborted = outer?.aborted === true;
+        return { ...result, text, tokens: index, aborted };
+      } finally {
+        outer?.removeEventListener('abort', onAbort);
+      }
+    },
+  });
 }
 
 export function withRealisticText(stages: SpeechStages, text: RealisticText = defaultRealisticText()): SpeechStages {
-  return { ...stages, stt: new RealisticStt(stages.stt, text), llm: new RealisticLlm(stages.llm, text) };
+  return { ...stages, stt: realisticStt(stages.stt, text), llm: realisticLlm(stages.llm, text) };
 }
