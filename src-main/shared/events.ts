@@ -90,7 +90,11 @@ export type EngineEvent =
   /** `onset` = start of the user's voiced audio that triggered it. */
   | ({ type: 'barge_in'; onset?: number } & TurnEvent)
   | ({ type: 'cancelled'; reason: string } & TurnEvent)
-  /** A speculative answer was started at a pause and thrown away because speech resumed. */
+  /**
+   * The answer started for this turn was thrown away because the user went on speaking: at a
+   * pause (a speculative answer), or after the end of the turn before any of it was heard. The
+   * turn continues; its answer starts over with all of its words.
+   */
   | ({ type: 'speculation_discarded' } & TurnEvent)
   /**
    * Barge-in stopped the answer's playback (the player flushes at `barge_in`), but the answer is

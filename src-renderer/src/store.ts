@@ -262,6 +262,8 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
         units: [],
         draft: '',
         playbackStarted: false,
+        // The user goes on: the words so far are not final any more.
+        userFinal: false,
         speculationsDiscarded: t.speculationsDiscarded + 1,
       }));
     case 'barge_in':

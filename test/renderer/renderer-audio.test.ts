@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FrameAccumulator, StreamingResampler } from '../../src-renderer/src/audio/resample';
-import { PlaybackRing } from '../../src-renderer/src/audio/playback-ring';
+import { PlaybackRing } from '../../src-main/shared/playback-ring';
 
 function sine(freq: number, rate: number, seconds: number): Float32Array {
   return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => Math.sin((2 * Math.PI * freq * i) / rate));

@@ -32,8 +32,9 @@ type Gate = 'held' | 'open' | 'paused';
  * the last unit played. It owns its AbortController and its output gate:
  * - `held` (speculative): every event waits until `confirm()` or is dropped by `discard()`;
  * - `open`: events go out as they happen;
- * - `paused` (barge-in): audio stops going out, generation goes on and its audio is kept, so
- *   `resume(fromUnit)` can send the unplayed units again; `interrupt()` ends it for good.
+ * - `paused` (barge-in): audio stops going out and the answer yields the cores (LLM held, no new
+ *   synthesis); what it made is kept, so `resume(fromUnit)` can send the unplayed units again and
+ *   go on; `interrupt()` ends it for good.
  * `interrupt()` is the one path by which an answer is cut short (barge-in verdict, cancel, typed
  * input, a new push-to-talk press, clearing the conversation).
  */
@@ -46,6 +47,9 @@ export class AnswerHandle {
   private readonly played = new Set<number>();
   private generationDone = false;
   private firstAudio = true;
+  private speech: SpeechStream | undefined;
+  /** Releases the LLM held while the answer is paused. */
+  private releaseGeneration: (() => void) | undefined;
 
   constructor(
     readonly turn: number,
@@ -79,7 +83,7 @@ export class AnswerHandle {
       }
       this.out({ type: 'llm_request', turn: this.turn, t: now() });
       const sequential = config.turn.pipeline === 'sequential';
-      const speech = new SpeechStream({
+      const speech = (this.speech = new SpeechStream({
         tts,
         chunker: config.chunker,
         splitter: this.deps.createUnitSplitter?.(),
@@ -93,7 +97,8 @@ export class AnswerHandle {
           if (unit === 0) this.out({ type: 'first_unit_ready', turn: this.turn, t, unit, text });
         },
         onAudio: (unit, text, samples) => this.onAudio(unit, text, samples),
-      });
+      }));
+      if (this.gate === 'paused') this.yieldCores();
       let firstToken = true;
       const reply = await llm.respond(this.userText, {
         signal,
@@ -137,17 +142,36 @@ export class AnswerHandle {
   discard(): void {
     this.held = [];
     this.controller.abort();
+    this.takeCoresBack();
   }
 
-  /** Barge-in: no more audio goes out until `resume`; generation goes on. */
+  /**
+   * Barge-in: no more audio goes out until `resume`. The answer keeps what it has made but yields
+   * the cores to the interrupting speech: the LLM is held and no new unit is synthesized (with
+   * two cores, a paused answer's synthesis would delay the next answer's first audio by seconds).
+   */
   pause(): void {
-    if (this.gate === 'open') this.gate = 'paused';
+    if (this.gate !== 'open') return;
+    this.gate = 'paused';
+    this.yieldCores();
+  }
+
+  private yieldCores(): void {
+    this.speech?.pause();
+    this.releaseGeneration ??= this.deps.llm.hold?.();
+  }
+
+  private takeCoresBack(): void {
+    this.speech?.resume();
+    this.releaseGeneration?.();
+    this.releaseGeneration = undefined;
   }
 
   /** A false interruption: sends the audio of every unplayed unit from `fromUnit`, then goes on. */
   resume(fromUnit: number): void {
     if (this.gate !== 'paused') return;
     this.gate = 'open';
+    this.takeCoresBack();
     this.held = this.held.filter((event) => event.type !== 'audio');
     const t = this.deps.now();
     this.units.forEach((unit, index) => {
@@ -161,6 +185,7 @@ export class AnswerHandle {
     this.held = [];
     this.gate = 'held';
     this.controller.abort();
+    this.takeCoresBack();
   }
 
   markPlayed(unit: number): void {

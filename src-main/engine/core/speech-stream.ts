@@ -40,6 +40,8 @@ export class SpeechStream {
   private readonly chunker: UnitSplitter;
   private speaking: Promise<void> = Promise.resolve();
   private units = 0;
+  /** While set, no new synthesis starts (the one running finishes): resolves on `resume`. */
+  private pausedUntil: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(private readonly options: SpeechStreamOptions) {
     this.chunker = options.splitter ?? new SpeechChunker(options.chunker);
@@ -61,6 +63,25 @@ export class SpeechStream {
     if (whole) this.speak(whole);
   }
 
+  /**
+   * Barge-in: the answer may be resumed, but until then the cores belong to the interrupting
+   * speech. No new unit starts synthesizing (one already running finishes: an ONNX run cannot be
+   * stopped); `resume` lets them go on. An abort ends the wait.
+   */
+  pause(): void {
+    if (this.pausedUntil) return;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.pausedUntil = { promise, resolve };
+    this.options.signal.addEventListener('abort', () => this.resume(), { once: true });
+  }
+
+  resume(): void {
+    const paused = this.pausedUntil;
+    this.pausedUntil = undefined;
+    paused?.resolve();
+  }
+
   /** Resolves when every unit so far is synthesized; rejects with the first failure. */
   finished(): Promise<void> {
     return this.speaking;
@@ -71,6 +92,7 @@ export class SpeechStream {
     const { signal, tts, cache } = this.options;
     this.options.onUnit(unit, text);
     this.speaking = this.speaking.then(async () => {
+      while (this.pausedUntil) await this.pausedUntil.promise;
       throwIfAborted(signal, 'speech');
       const { voice, speed } = this.options.voice();
       let samples = cache?.get(text, voice, speed);

@@ -37,6 +37,13 @@ export class TurnTracer {
       this.close(event.turn);
       return;
     }
+    if (event.type === 'speculation_discarded') {
+      // The answer started for this turn was thrown away and the turn goes on: its marks start
+      // over from the user's speech (the partials stay: they are the same utterance).
+      const trace = this.open.get(event.turn);
+      if (trace) trace.marks = trace.marks.speech_start === undefined ? {} : { speech_start: trace.marks.speech_start };
+      return;
+    }
     if (!TRACED.has(event.type)) return;
     const trace = this.traceFor(event.turn);
     switch (event.type) {

@@ -63,7 +63,14 @@ export class Transcriber {
    */
   textOf(turn: number, speculative: boolean, signal: AbortSignal): () => Promise<string> {
     const segments = [...(this.segments.get(turn) ?? [])];
-    for (const segment of segments) segment.text ??= this.transcribe(segment.audio, speculative ? undefined : signal).catch(() => '');
+    for (const segment of segments) {
+      segment.text ??= this.transcribe(segment.audio, speculative ? undefined : signal).catch(() => {
+        // Stopped with its answer: that is no result. If the turn goes on (the user continued
+        // before the answer was heard), the segment is transcribed again for the next answer.
+        if (signal.aborted) segment.text = undefined;
+        return '';
+      });
+    }
     return async () => {
       const texts = await Promise.all(segments.map((s) => s.text ?? Promise.resolve('')));
       return texts.filter(Boolean).join(' ');

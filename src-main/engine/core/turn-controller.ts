@@ -68,6 +68,12 @@ export type TurnAction =
 
 /** Time a player gets beyond the answer's audio length before the turn ends without its report. */
 export const PLAYBACK_GRACE_MS = 2000;
+/**
+ * After a heard answer ends, its echo goes on for the output-to-input delay and the room's
+ * reverberation: for this long only the barge-in detector may start a turn (a user who answers at
+ * once is heard from their onset all the same).
+ */
+export const ECHO_TAIL_MS = 600;
 
 interface Hearing {
   turn: number;
@@ -89,9 +95,13 @@ interface Answer {
   units: number;
   audioSamples: number;
   played: Set<number>;
+  /** The player started playing it: from then on the user has heard it. */
+  playbackStarted: boolean;
   playbackDeadline?: number;
   /** Paused by barge-in: when the verdict falls without words, and which turn interrupted it. */
   verdictDeadline?: number;
+  /** Times it was paused and resumed because the interrupting sound held no words. */
+  falseInterruptions: number;
   interrupter?: number;
 }
 
@@ -109,6 +119,8 @@ export class TurnController {
   /** An answer paused by barge-in, waiting for the verdict on the interrupting speech. */
   private paused: Answer | undefined;
   private playerAttached = false;
+  /** Until when (engine time, and input-clock time) the echo of the last answer may still reach the microphone. */
+  private echoTail = { untilT: -Infinity, untilInputMs: -Infinity };
   /** Input-clock end of the last window seen (push-to-talk release ends the turn there). */
   private lastWindowEndMs = 0;
   /** preRollMs / maxUtteranceMs changed: the endpointer is rebuilt once no turn is being heard. */
@@ -134,29 +146,31 @@ export class TurnController {
     this.lastWindowEndMs = w.endMs;
     // Audio queued before a mute or a push-to-talk release is not heard.
     if (!this.listening) return this.flush();
-    const live = this.liveAnswer();
-    if (live && this.canBargeIn()) {
-      const startT = w.t - (w.endMs - w.startMs);
-      const hit = this.bargeIn.push({ startMs: startT, endMs: w.t, probability: w.probability, echoFraction: w.echoFraction ?? 0 });
-      if (hit) {
-        this.voiceBargeIn(live, w.t, hit.onsetMs);
-        // The endpointer heard the start of this speech while it was echo-gated: the turn starts now.
-        if (!this.hearing && (this.endpointer.state === 'speech' || this.endpointer.state === 'paused')) {
-          this.onEndpoint({ kind: 'speech_start', t: hit.onsetMs }, roundMs(hit.onsetMs));
-        }
-      }
-    }
     if (this.liveAnswer() && !this.canBargeIn() && this.mode === 'always-listening') {
       // Half-duplex: without barge-in, speech over the answer is not a new turn.
       return this.flush();
     }
-    // While the answer is audible its echo reaches the endpointer: only the barge-in detector may
-    // start a turn then (the endpointer keeps listening, so its utterance holds the speech's start).
-    const echoGated = this.answerAudible();
     const offset = w.t - w.endMs;
     const timeOf = w.timeOf ?? ((inputMs: number): number => inputMs + offset);
+    if (!this.hearing && this.endpointer.state === 'silence' && this.echoMayBeHeard(w.t, w.startMs)) {
+      // The microphone hears the answer (or its echo dying out): its echo must not start a turn, so
+      // the endpointer only keeps the audio and the barge-in detector, which weighs what the echo
+      // guard explains, decides (on the input clock: audio time). The user's speech is then heard
+      // from its onset, with pre-roll.
+      // Windows the echo explains are not the user's voice, however speech-like.
+      const explained = (w.echoFraction ?? 0) > this.config.echo.bargeInMaxEchoFraction;
+      this.endpointer.observe(w.samples, explained ? 0 : w.probability, w.endMs);
+      const hit = this.bargeIn.push({ startMs: w.startMs, endMs: w.endMs, probability: w.probability, echoFraction: w.echoFraction ?? 0 });
+      if (hit) {
+        const onset = roundMs(Math.min(w.t, timeOf(hit.onsetMs)));
+        const live = this.liveAnswer();
+        if (live) this.voiceBargeIn(live, w.t, onset);
+        for (const event of this.endpointer.startSpeechAt(hit.onsetMs)) this.onEndpoint(event, onset);
+      }
+      return this.flush();
+    }
     for (const event of this.endpointer.push(w.samples, w.probability, w.endMs)) {
-      if (!echoGated) this.onEndpoint(event, roundMs(Math.min(w.t, timeOf(event.t))));
+      this.onEndpoint(event, roundMs(Math.min(w.t, timeOf(event.t))));
     }
     this.maybePartial(w.t);
     return this.flush();
@@ -264,7 +278,7 @@ export class TurnController {
           }
         } else {
           answer.generationDone = true;
-          this.finalize(answer, true);
+          this.finalize(answer, true, t);
         }
         break;
     }
@@ -275,7 +289,10 @@ export class TurnController {
     this.playerAttached = true;
     // A report for a turn that is already over (or unknown) is late: it is dropped.
     const answer = this.answerFor(turn);
-    if (answer && !answer.speculative) this.emit({ type: 'playback_start', turn, t });
+    if (answer && !answer.speculative) {
+      answer.playbackStarted = true;
+      this.emit({ type: 'playback_start', turn, t });
+    }
     return this.flush();
   }
 
@@ -292,7 +309,7 @@ export class TurnController {
   /** Deadlines: a player that never reports, a barge-in whose speech brought no words. */
   tick(t: number): TurnAction[] {
     const live = this.liveAnswer();
-    if (live?.playbackDeadline !== undefined && t >= live.playbackDeadline) this.finalize(live, false);
+    if (live?.playbackDeadline !== undefined && t >= live.playbackDeadline) this.finalize(live, false, t);
     const paused = this.paused;
     if (paused?.verdictDeadline !== undefined && t >= paused.verdictDeadline && !this.hearing && !this.answer) {
       this.resume(paused, t);
@@ -354,6 +371,10 @@ export class TurnController {
     switch (event.kind) {
       case 'speech_start': {
         const live = this.liveAnswer();
+        if (live && !this.heard(live) && this.mode === 'always-listening' && !this.pttHeld) {
+          this.continueTurn(live, t);
+          return;
+        }
         if (live) this.voiceBargeIn(live, t, t);
         const turn = ++this.turnCounter;
         this.hearing = { turn, paused: false, transcribedSamples: 0, lastPartialAt: t };
@@ -453,9 +474,23 @@ export class TurnController {
       this.interrupt(paused, 'barge-in', t);
     } else {
       this.answer = undefined;
-      this.finalize(answer, false);
+      this.finalize(answer, false, t);
       this.resume(paused, t);
     }
+  }
+
+  /**
+   * The user goes on speaking after the end of the turn, before any of the answer was heard: it
+   * was one utterance with a long pause. The answer is thrown away (nothing of it was heard, nothing
+   * goes into the history) and the turn is heard again from here; its answer starts over with every
+   * word, the earlier segments' and the new ones.
+   */
+  private continueTurn(answer: Answer, t: number): void {
+    this.answer = undefined;
+    this.out.push({ type: 'discard_answer', turn: answer.turn });
+    this.hearing = { turn: answer.turn, paused: false, transcribedSamples: 0, lastPartialAt: t };
+    this.emit({ type: 'speculation_discarded', turn: answer.turn, t });
+    this.emit({ type: 'speech_resume', turn: answer.turn, t });
   }
 
   private voiceBargeIn(answer: Answer, t: number, onset: number): void {
@@ -482,7 +517,9 @@ export class TurnController {
     let fromUnit = 0;
     while (fromUnit < answer.units && answer.played.has(fromUnit)) fromUnit++;
     this.answer = answer;
-    this.bargeIn.reset();
+    // A detector that needs more voice before it pauses this answer again.
+    answer.falseInterruptions++;
+    this.bargeIn = createBargeInDetector(this.config, answer.falseInterruptions);
     this.emit({ type: 'answer_resumed', turn: answer.turn, t, fromUnit });
     this.out.push({ type: 'resume_answer', turn: answer.turn, fromUnit });
     this.maybeFinalize(answer, t);
@@ -502,7 +539,7 @@ export class TurnController {
   private interrupt(answer: Answer, reason: string, t: number): void {
     this.emit({ type: 'cancelled', turn: answer.turn, t, reason });
     this.out.push({ type: 'stop_answer', turn: answer.turn });
-    this.finalize(answer, true);
+    this.finalize(answer, true, t);
   }
 
   private discard(answer: Answer): void {
@@ -515,14 +552,16 @@ export class TurnController {
     if (answer.speculative || answer === this.paused || !answer.generationDone) return;
     const unplayed = answer.units - answer.played.size;
     if (!this.playerAttached || answer.units === 0 || unplayed <= 0) {
-      this.finalize(answer, false);
+      this.finalize(answer, false, t);
       return;
     }
     // The player may never report (a closed window): end the turn when its audio must be over.
     answer.playbackDeadline ??= t + (answer.audioSamples / OUTPUT_SAMPLE_RATE) * 1000 + PLAYBACK_GRACE_MS;
   }
 
-  private finalize(answer: Answer, interrupted: boolean): void {
+  private finalize(answer: Answer, interrupted: boolean, t: number): void {
+    if (answer.falseInterruptions > 0) this.bargeIn = createBargeInDetector(this.config);
+    if (this.heard(answer)) this.echoTail = { untilT: t + ECHO_TAIL_MS, untilInputMs: this.lastWindowEndMs + ECHO_TAIL_MS };
     if (this.answer === answer) this.answer = undefined;
     if (this.paused === answer) this.paused = undefined;
     answer.playbackDeadline = undefined;
@@ -564,10 +603,21 @@ export class TurnController {
     return undefined;
   }
 
-  /** A live answer has audio out and barge-in is on: the microphone may hear the answer itself. */
-  private answerAudible(): boolean {
+  /**
+   * Barge-in is on and the microphone may hear the assistant: a live answer is being played, or
+   * one ended less than ECHO_TAIL_MS ago (the room still rings with it).
+   */
+  private echoMayBeHeard(t: number, windowStartMs: number): boolean {
+    if (!this.canBargeIn()) return false;
     const live = this.liveAnswer();
-    return live !== undefined && live.units > 0 && this.canBargeIn();
+    if (live !== undefined && this.heard(live)) return true;
+    // Both clocks: audio fed faster than real time (a file, a test) passes the tail in audio time.
+    return t < this.echoTail.untilT && windowStartMs < this.echoTail.untilInputMs;
+  }
+
+  /** The user has heard (some of) the answer: its playback started, or, with no player reporting, its audio is out. */
+  private heard(answer: Answer): boolean {
+    return this.playerAttached ? answer.playbackStarted : answer.units > 0;
   }
 
   private canBargeIn(): boolean {
@@ -593,6 +643,6 @@ export class TurnController {
 }
 
 function newAnswer(turn: number, speculative: boolean): Answer {
-  return { turn, speculative, transcribed: false, generationDone: false, units: 0, audioSamples: 0, played: new Set() };
+  return { turn, speculative, transcribed: false, generationDone: false, units: 0, audioSamples: 0, played: new Set(), playbackStarted: false, falseInterruptions: 0 };
 }
 

@@ -55,9 +55,14 @@ export function bargeInOptions(config: Pick<EngineConfig, 'echo'>): BargeInOptio
 /**
  * The barge-in detector the app runs, with the settings of `config`: the turn controller makes its
  * detector here, and so does every check of the barge-in path (echo-check, the echo tests).
+ * `falseInterruptions`: how many times the answer it guards was already paused for nothing.
  */
-export function createBargeInDetector(config: Pick<EngineConfig, 'echo'>): BargeInDetector {
-  return new BargeInDetector(bargeInOptions(config));
+export function createBargeInDetector(config: Pick<EngineConfig, 'echo'>, falseInterruptions = 0): BargeInDetector {
+  const options = bargeInOptions(config);
+  // Each false interruption of the same answer (the "speech" held no words: most often echo the
+  // guard let through, which repeats where the answer resumes) doubles the voice needed, up to 4×.
+  const scale = 2 ** Math.min(2, Math.max(0, falseInterruptions));
+  return new BargeInDetector({ ...options, minSpeechMs: options.minSpeechMs * scale });
 }
 
 export class BargeInDetector {

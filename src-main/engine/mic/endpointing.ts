@@ -1,5 +1,6 @@
 import type { EngineConfig } from '../../shared/config';
 import { INPUT_SAMPLE_RATE } from '../../shared/config';
+import { SampleRing } from './sample-ring';
 
 /**
  * End-of-speech detection: a pure, synchronous state machine over (window, VAD probability, time).
@@ -52,6 +53,11 @@ const ONSET_MARGIN_DB = 10;
 const ONSET_MIN_DB = -65;
 /** Noise floor = median energy of the silence windows in this much silence before the onset. */
 const FLOOR_HISTORY_MS = 1500;
+/**
+ * Audio kept beyond the pre-roll while the endpointer only observes (the answer is audible): a
+ * turn started by the barge-in detector begins at its onset, which it reports this late at most.
+ */
+const OBSERVED_HISTORY_MS = 2000;
 
 export type EndpointState = 'silence' | 'pending' | 'speech' | 'paused';
 
@@ -95,6 +101,10 @@ export class Endpointer {
 
   private current: EndpointState = 'silence';
   private readonly preRoll: SampleRing;
+  /** The most recent audio (pre-roll + OBSERVED_HISTORY_MS), for `startSpeechAt`. */
+  private readonly history: SampleRing;
+  /** While observing: the voice the VAD hears now, since when. */
+  private observedVoice: { startMs: number; lastVoicedEndMs: number } | undefined;
   private readonly buffer: Float32Array;
   private bufferLength = 0;
   /** Input-clock sample index of buffer[0]. */
@@ -117,6 +127,7 @@ export class Endpointer {
     const { maxUtteranceMs, preRollMs, sampleRate } = this.settings;
     if (preRollMs >= maxUtteranceMs) throw new RangeError('Endpointer: preRollMs must be shorter than maxUtteranceMs');
     this.preRoll = new SampleRing(msToSamples(preRollMs, sampleRate));
+    this.history = new SampleRing(msToSamples(preRollMs + OBSERVED_HISTORY_MS, sampleRate));
     this.buffer = new Float32Array(msToSamples(maxUtteranceMs, sampleRate));
   }
 
@@ -213,8 +224,62 @@ export class Endpointer {
       }
     }
     this.preRoll.write(window);
+    this.history.write(window);
+    this.observedVoice = undefined;
     this.noteRecent(startMs, windowEndMs, db);
     return events;
+  }
+
+  /**
+   * A window heard while the assistant's answer is audible: its echo must not start, pause or end
+   * anything, so the endpointer only keeps the audio (and stays in silence). The barge-in detector
+   * decides whether the user speaks; `startSpeechAt` then starts the turn at its onset.
+   */
+  observe(window: Float32Array, probability: number, windowEndMs: number): void {
+    const { sampleRate, threshold, endOfTurnSilenceMs } = this.settings;
+    const startMs = windowEndMs - (window.length * 1000) / sampleRate;
+    this.current = 'silence';
+    this.bufferLength = 0;
+    this.silenceStartMs = undefined;
+    this.lastEndMs = windowEndMs;
+    this.preRoll.write(window);
+    this.history.write(window);
+    // Where the voice heard now began, by the VAD alone (the barge-in detector, which also weighs
+    // the echo, may confirm it later than it began): pauses shorter than a turn's end continue it.
+    if (probability >= threshold) {
+      this.observedVoice ??= { startMs, lastVoicedEndMs: windowEndMs };
+      this.observedVoice.lastVoicedEndMs = windowEndMs;
+    } else if (this.observedVoice && windowEndMs - this.observedVoice.lastVoicedEndMs >= endOfTurnSilenceMs) {
+      this.observedVoice = undefined;
+    }
+  }
+
+  /**
+   * Voice found elsewhere (the barge-in detector, over the answer's echo) started at `onsetMs`:
+   * the utterance starts there, or where the VAD heard that voice begin if that is earlier, with
+   * its pre-roll, from the audio kept while observing (at most OBSERVED_HISTORY_MS back). It is
+   * speech (speech_start returned) once it has lasted minSpeechMs; until then it is pending, as any
+   * onset: a shorter sound is forgotten.
+   */
+  startSpeechAt(detectedOnsetMs: number): EndpointEvent[] {
+    const { sampleRate, preRollMs } = this.settings;
+    const onsetMs = Math.min(detectedOnsetMs, this.observedVoice?.startMs ?? Infinity);
+    this.observedVoice = undefined;
+    const kept = this.history.read();
+    const keptStartMs = this.lastEndMs - (kept.length * 1000) / sampleRate;
+    const fromMs = Math.max(keptStartMs, Math.min(onsetMs, this.lastEndMs) - preRollMs);
+    const audio = kept.subarray(Math.max(0, Math.min(kept.length, msToSamples(fromMs - keptStartMs, sampleRate))));
+    const take = Math.min(audio.length, this.buffer.length);
+    this.buffer.set(audio.subarray(audio.length - take), 0);
+    this.bufferLength = take;
+    this.bufferStartSample = msToSamples(this.lastEndMs, sampleRate) - take;
+    this.speechStartMs = Math.max(onsetMs, keptStartMs);
+    this.silenceStartMs = undefined;
+    this.windowIndex = 0;
+    this.current = 'pending';
+    if (this.lastEndMs - this.speechStartMs < this.settings.minSpeechMs) return [];
+    this.current = 'speech';
+    return [{ kind: 'speech_start', t: this.speechStartMs }];
   }
 
   /** Windows kept for back-off: enough to reach preRollMs before a pending start. */
@@ -294,6 +359,8 @@ export class Endpointer {
     this.silenceStartMs = undefined;
     this.windowIndex = 0;
     this.preRoll.clear();
+    this.history.clear();
+    this.observedVoice = undefined;
     this.recent = [];
     this.silenceEnergy = [];
   }
@@ -373,44 +440,4 @@ function energyDb(window: Float32Array): number {
 
 function msToSamples(ms: number, sampleRate: number): number {
   return Math.round((ms * sampleRate) / 1000);
-}
-
-/** Fixed-size ring of the most recent samples. */
-class SampleRing {
-  private readonly data: Float32Array;
-  private writePos = 0;
-  private filled = 0;
-
-  constructor(readonly capacity: number) {
-    this.data = new Float32Array(capacity);
-  }
-
-  get length(): number {
-    return this.filled;
-  }
-
-  write(samples: Float32Array): void {
-    if (this.capacity === 0) return;
-    const src = samples.length > this.capacity ? samples.subarray(samples.length - this.capacity) : samples;
-    const firstPart = Math.min(src.length, this.capacity - this.writePos);
-    this.data.set(src.subarray(0, firstPart), this.writePos);
-    this.data.set(src.subarray(firstPart), 0);
-    this.writePos = (this.writePos + src.length) % this.capacity;
-    this.filled = Math.min(this.capacity, this.filled + src.length);
-  }
-
-  /** The held samples, oldest first (a copy). */
-  read(): Float32Array {
-    const out = new Float32Array(this.filled);
-    const start = (this.writePos - this.filled + this.capacity) % this.capacity;
-    const firstPart = Math.min(this.filled, this.capacity - start);
-    out.set(this.data.subarray(start, start + firstPart), 0);
-    out.set(this.data.subarray(0, this.filled - firstPart), firstPart);
-    return out;
-  }
-
-  clear(): void {
-    this.writePos = 0;
-    this.filled = 0;
-  }
 }

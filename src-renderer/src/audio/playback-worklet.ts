@@ -1,4 +1,4 @@
-import { PlaybackRing } from './playback-ring';
+import { PlaybackRing } from '../../../src-main/shared/playback-ring';
 
 /** Two minutes of reply audio at the context rate: more than any bounded answer. */
 const RING_SECONDS = 120;

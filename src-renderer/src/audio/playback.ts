@@ -1,5 +1,5 @@
 import playbackWorkletUrl from './playback-worklet.ts?worker&url';
-import type { PlaybackNotice } from './playback-ring';
+import type { PlaybackNotice } from '../../../src-main/shared/playback-ring';
 import { StreamingResampler } from './resample';
 import { createEchoLoopback, isAutoplayRefusal, type EchoLoopback } from './echo-loopback';
 

@@ -228,7 +228,11 @@ describe('race: speculative start', () => {
     final.say('hello there');
     await settle();
     expect(f.stages.llm.calls).toHaveLength(1);
-    // While that answer generates, another transcription does share the cores.
+    // While that answer generates (and is heard: speech now interrupts it rather than continuing
+    // the turn), another transcription does share the cores.
+    f.stages.llm.calls[0]!.token('Sure, here is the first part of a long answer.');
+    await settle();
+    expect(f.of('audio').length).toBeGreaterThan(0);
     await f.feed(VOICE, 640);
     await f.feed(QUIET, 400);
     expect(f.stages.stt.finals.at(-1)!.threads).toBeGreaterThanOrEqual(1);

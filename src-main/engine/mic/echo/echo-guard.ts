@@ -71,10 +71,14 @@ const WEAK_CONFIDENCE = 6.5;
 const ABSENT_CONFIDENCE = 5.5;
 /** Reference below this mean square over the analysis window is too quiet to correlate (≈ -50 dBFS). */
 const ESTIMATE_MIN_POWER = 1e-5;
-/** Per correlation that finds no echo of a playing reference (one every 128 ms until a delay is measured)… */
-const PRESENCE_DECAY = 0.1;
-/** …counted once the reference has played this long (a short overlap correlates weakly). */
-const PRESENCE_AFTER_SAMPLES = SR;
+/**
+ * Per correlation that finds no echo of a playing reference (one every 128 ms until a delay is
+ * measured)… With headphones the user may talk over the first answer within a second or two: the
+ * guard must stop treating their voice as possible echo by then (about 1.1 s of playback).
+ */
+const PRESENCE_DECAY = 0.2;
+/** …counted once the reference has played this long (a shorter overlap correlates weakly). */
+const PRESENCE_AFTER_SAMPLES = SR / 2;
 /** The first estimate waits for this much played reference (a short overlap correlates by chance). */
 const ESTIMATE_AFTER_SAMPLES = SR / 2;
 /** A confirmed delay this much later than the one in use moves the filter (its taps would be wasted). */
