@@ -34,6 +34,7 @@ function talk(args: string[]): Array<{ turn: number; transcript: string; interru
 
 // Each run loads the stand-in models and answers in full: minutes on a loaded 2-core machine.
 describe('talk --ptt: a clip with a 700 ms pause', () => {
+  // With --ptt the key holds one turn; always-listening the pause is an end of turn.
   const file = clipWithPause();
 
   it('is ONE turn with --ptt (the key is held from the first sample to the last)', { timeout: 400_000 }, () => {
@@ -42,8 +43,14 @@ describe('talk --ptt: a clip with a 700 ms pause', () => {
     expect(turns[0]!.transcript.length).toBeGreaterThan(0);
   });
 
-  it('is TWO turns always-listening', { timeout: 400_000 }, () => {
+  it('always-listening, the pause ends a turn; the sentence after it continues that turn or interrupts its answer', { timeout: 400_000 }, () => {
     const turns = talk(['--in', file]);
-    expect(turns.map((t) => t.turn)).toEqual([1, 2]);
+    // Fed faster than real time, the second sentence usually arrives before the answer is heard:
+    // it continues turn 1 (one turn, its answer started over). If the answer was already heard,
+    // the sentence interrupts it and is turn 2. Never a second turn beside an uninterrupted first.
+    const ids = turns.map((t) => t.turn);
+    expect([[1], [1, 2]]).toContainEqual(ids);
+    if (ids.length === 2) expect(turns[0]!.interrupted).toBe(true);
+    expect(turns.at(-1)!.transcript.length).toBeGreaterThan(0);
   });
 });
