@@ -95,6 +95,9 @@ function main(hardware: Promise<HardwareProfile>): void {
       journalPath: paths.journal,
       userModelsDir: paths.models,
     }),
+    // A standby engine replaces a crashed one at once; on a GPU it would hold a second copy of the
+    // models in video memory, so it is kept only when they run on the CPU.
+    standby: () => !modelSetFor(hw).gpu,
   });
   engine.onRendererPort((port) => mainWindow?.webContents.postMessage(IPC_EVENTS.enginePort, null, [port]));
   engine.onEvent((event) => {

@@ -5,6 +5,8 @@ import type { EngineInit } from '../engine/host/init';
 import type { EngineLink, HostEvent, HostNotice } from '../shared/host-types';
 import { ENGINE_MALLOC_ENV } from '../engine/host/malloc-env';
 import { RestartPolicy, type RestartPolicyOptions } from '../engine/host/restart-policy';
+import { StandbySchedule } from '../engine/host/standby-schedule';
+import { isStandbyReport, STANDBY_ENV, type StandbyControl } from '../engine/host/standby-messages';
 
 export interface UtilityEngineHostOptions extends Omit<RestartPolicyOptions, 'giveUpAdvice'> {
   /** Absolute path of the built worker entry (out/main/worker.js, next to index.js). */
@@ -12,6 +14,12 @@ export interface UtilityEngineHostOptions extends Omit<RestartPolicyOptions, 'gi
   /** Called at every (re)start, so a restart picks up changed settings. */
   init: () => EngineInit;
   log?: (message: string) => void;
+  /**
+   * Keep a second engine loaded and warm, following the conversation, that takes over at once when
+   * the engine dies (instead of loading every model again). Asked at each start: the app keeps
+   * one while the models run on the CPU (a GPU's memory is not doubled).
+   */
+  standby?: () => boolean;
 }
 
 type PortMessage = { kind: 'event'; event: EngineEvent };
@@ -37,9 +45,15 @@ export class UtilityEngineHost implements EngineLink {
   private stopping = false;
   private readonly restarts: RestartPolicy;
   private lastStates: EngineEvent[] = [];
+  private standbyChild: UtilityProcess | undefined;
+  private readonly standbySchedule: StandbySchedule;
 
   constructor(private readonly options: UtilityEngineHostOptions) {
     this.restarts = new RestartPolicy({ ...options, giveUpAdvice: 'Restart Murmur, or check the models in Settings.' });
+    this.standbySchedule = new StandbySchedule({
+      load: () => this.spawnStandby(),
+      follow: () => this.standbyChild?.postMessage({ kind: 'standby_follow' } satisfies StandbyControl),
+    });
   }
 
   get running(): boolean {
@@ -53,6 +67,8 @@ export class UtilityEngineHost implements EngineLink {
 
   /** Starts the engine process again (it re-reads `init`); the renderer sees it as a restart. */
   restart(): void {
+    // The standby was started with the settings of before.
+    this.dropStandby();
     this.child?.kill();
   }
 
@@ -76,6 +92,9 @@ export class UtilityEngineHost implements EngineLink {
   private readonly rendererPortListeners = new Set<(port: MessagePortMain) => void>();
 
   send(command: EngineCommand): void {
+    // Main sends `configure` when a saved setting changes what the engine runs: a standby started
+    // with the settings of before is replaced (init() is read again when the next one starts).
+    if (command.type === 'configure') this.dropStandby(true);
     this.controlPort?.postMessage(command);
   }
 
@@ -86,6 +105,7 @@ export class UtilityEngineHost implements EngineLink {
 
   stop(): Promise<void> {
     this.stopping = true;
+    this.dropStandby();
     const child = this.child;
     if (!child) return Promise.resolve();
     return new Promise((resolve) => {
@@ -105,13 +125,21 @@ export class UtilityEngineHost implements EngineLink {
     for (const listener of this.listeners) listener(event);
   }
 
-  private spawn(): void {
+  private fork(standby: boolean): UtilityProcess {
     const init = this.options.init();
-    const child = utilityProcess.fork(this.options.workerPath, [], {
-      env: { ...process.env, ...ENGINE_MALLOC_ENV, MURMUR_ENGINE_INIT: JSON.stringify(init) },
-      serviceName: 'Murmur speech engine',
+    return utilityProcess.fork(this.options.workerPath, [], {
+      env: { ...process.env, ...ENGINE_MALLOC_ENV, MURMUR_ENGINE_INIT: JSON.stringify(init), ...(standby ? { [STANDBY_ENV]: '1' } : {}) },
+      serviceName: standby ? 'Murmur speech engine (standby)' : 'Murmur speech engine',
       stdio: 'inherit',
     });
+  }
+
+  private spawn(): void {
+    this.adopt(this.fork(false));
+  }
+
+  /** `child` becomes the engine: main's control port is attached to it, its exit is the engine's. */
+  private adopt(child: UtilityProcess): void {
     this.child = child;
     this.ready = false;
     this.lastStates = [];
@@ -135,11 +163,47 @@ export class UtilityEngineHost implements EngineLink {
       for (const end of this.pendingWorkerEnds) end.postMessage({ kind: 'event', event });
       if (event.state === 'ready') this.onReady(restarted);
     }
+    this.standbySchedule.observe(event);
     this.emit(event);
+  }
+
+  /** After a crash: the standby (loaded, or still loading) becomes the engine. False when there is none. */
+  private promoteStandby(): boolean {
+    const standby = this.standbyChild;
+    if (!standby) return false;
+    this.standbyChild = undefined;
+    this.adopt(standby);
+    standby.postMessage({ kind: 'standby_activate' } satisfies StandbyControl);
+    return true;
+  }
+
+  private spawnStandby(): void {
+    if (this.stopping || this.standbyChild || !(this.options.standby?.() ?? false)) return;
+    const standby = this.fork(true);
+    this.standbyChild = standby;
+    standby.on('message', (message: unknown) => {
+      if (this.standbyChild !== standby || !isStandbyReport(message) || message.kind !== 'standby_failed') return;
+      // A standby that cannot load is dropped; the next crash starts an engine the normal way.
+      this.options.log?.(`standby engine could not load: ${message.message}`);
+      this.dropStandby();
+    });
+    standby.once('exit', () => {
+      if (this.standbyChild === standby) this.standbyChild = undefined;
+    });
+  }
+
+  /** `replace`: another one is wanted (with the settings as they are now). */
+  private dropStandby(replace = false): void {
+    this.standbySchedule.cancel();
+    const standby = this.standbyChild;
+    this.standbyChild = undefined;
+    standby?.kill();
+    if (replace && this.ready) this.standbySchedule.want();
   }
 
   private onReady(restarted: HostNotice | undefined): void {
     this.ready = true;
+    if (!this.standbyChild) this.standbySchedule.want();
     const child = this.child;
     if (restarted) {
       for (const end of this.pendingWorkerEnds) end.postMessage(restarted);
@@ -173,6 +237,7 @@ export class UtilityEngineHost implements EngineLink {
       this.emit(decision.fatal);
       return;
     }
+    if (this.promoteStandby()) return;
     setTimeout(() => {
       if (!this.stopping && !this.child) this.spawn();
     }, decision.delayMs);

@@ -91,6 +91,8 @@ export function stageLoaders(userModelsDir?: string): StageLoaders {
 export interface CreateEngineOptions {
   /** In-process hosts may wrap the loaded stages (the dev CLIs' `standin-real` text adapters). */
   wrapStages?: (stages: SpeechStages) => SpeechStages | Promise<SpeechStages>;
+  /** Load as a standby (`VoiceEngine.loadStandby`): `ready` resolves in state `standby`, `activate` makes it the engine. */
+  standby?: boolean;
 }
 
 /** Creates an engine for a host (CLI, worker process, bench) and starts loading it. */
@@ -102,10 +104,11 @@ export function createEngine(init: EngineInit, options: CreateEngineOptions = {}
     journal,
     reloadStages: stageLoaders(init.userModelsDir),
   });
-  const ready = engine.load(async () => {
+  const load = async (): Promise<SpeechStages> => {
     const stages = await loadModelStages(config, await resolveDefaultModelPaths(config, init.userModelsDir));
     return options.wrapStages ? options.wrapStages(stages) : stages;
-  });
+  };
+  const ready = options.standby ? engine.loadStandby(load) : engine.load(load);
   return { engine, ready, config };
 }
 

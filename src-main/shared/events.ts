@@ -23,7 +23,8 @@ export const TRACE_MARKS = [
 ] as const;
 export type TraceMark = (typeof TRACE_MARKS)[number];
 
-export type EngineState = 'idle' | 'loading' | 'warming' | 'ready' | 'error' | 'disposed';
+/** `standby`: loaded and warm, kept by the host to replace a crashed engine at once (never seen by a window). */
+export type EngineState = 'idle' | 'loading' | 'warming' | 'standby' | 'ready' | 'error' | 'disposed';
 export type TurnPhase = 'listening' | 'hearing' | 'thinking' | 'speaking' | 'muted';
 export type ListenMode = 'push-to-talk' | 'always-listening';
 

@@ -9,7 +9,7 @@ import { runKillSoak } from '../../src-main/tools/cli/soak-kill';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'murmur-kill-soak-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('soak --kill-every (the engine process SIGKILLed inside turns, restarted by the app policy)', () => {
+describe('soak --kill-every (the engine process SIGKILLed inside turns, replaced by the app policy)', () => {
   it('loses no turn that was announced done, and every kill is recovered from', async () => {
     const journalPath = path.join(tmp, 'journal.jsonl');
     const report = await runKillSoak({
@@ -22,6 +22,10 @@ describe('soak --kill-every (the engine process SIGKILLed inside turns, restarte
     expect(report.kills).toBe(2);
     expect(report.recoveries_ms).toHaveLength(2);
     expect(report.lost_turns).toBe(0);
+    // The app's host keeps a standby engine (CPU model sets): each kill is recovered by it, not by
+    // loading every model again.
+    expect(report.standby).toBe(true);
+    expect(report.standby_takeovers).toBe(2);
     // Every turn that was done (and not killed before its end) is in the journal, in order.
     const done = report.per_turn.filter((t) => t.done).map((t) => t.engineTurn);
     const kept = new ConversationJournal(journalPath).read().turns.map((t) => t.turn);

@@ -34,6 +34,14 @@ export class Conversation {
     return [...(this.journal?.turns ?? [])];
   }
 
+  /**
+   * Standby: the LLM gets the history as the journal holds it now, read without repairing or
+   * remembering anything (another engine owns the file and may be writing its last line).
+   */
+  async peek(llm: LlmStage): Promise<void> {
+    if (this.journal) await llm.restore(this.journal.peek());
+  }
+
   /** Reads the journal and gives the LLM its history; returns the last turn number. */
   async restore(llm: LlmStage): Promise<number> {
     if (!this.journal) return 0;

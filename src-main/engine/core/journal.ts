@@ -58,6 +58,22 @@ export class ConversationJournal {
     return { turns: [...this.memory], skippedLines };
   }
 
+  /**
+   * The complete turns on disk, read-only: for a standby engine while another process owns the
+   * file. A last line without its newline may be an append in progress: it is left alone.
+   */
+  peek(): ConversationTurn[] {
+    if (!existsSync(this.file)) return [];
+    const text = readFileSync(this.file, 'utf8');
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    const turns: ConversationTurn[] = [];
+    for (const line of complete.split('\n')) {
+      const value = parseTurn(line);
+      if (value) turns.push(value);
+    }
+    return turns.slice(-this.maxTurns);
+  }
+
   /** Adds a turn; resolves once it is on disk (fsynced). Writes happen in call order. */
   append(turn: ConversationTurn): Promise<void> {
     this.memory.push(turn);

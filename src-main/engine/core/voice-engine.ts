@@ -162,20 +162,68 @@ export class VoiceEngine {
 
   /** load → restore the conversation → warm (so the first turn finds the history cached) → ready. */
   async load(loadStages: () => Promise<SpeechStages>): Promise<void> {
+    await this.prepare(loadStages, 'restore');
+    await this.activate();
+  }
+
+  /**
+   * A standby engine (the host keeps one to take over at once when the engine process dies): the
+   * stages are loaded and warmed with the conversation as the journal holds it now, read without
+   * touching the file (the live engine owns it). It stays in `standby` (no turn, no journal write)
+   * until `activate`; `follow` keeps its history cached as the live engine's turns are written.
+   */
+  async loadStandby(loadStages: () => Promise<SpeechStages>): Promise<void> {
+    await this.prepare(loadStages, 'peek');
+    this.setState('standby');
+  }
+
+  /** Standby: the live engine wrote a turn; its history is read again and cached (only the new part is evaluated). */
+  async follow(): Promise<void> {
+    const stages = this.stages;
+    if (this.state !== 'standby' || !stages) return;
+    await this.conversation.peek(stages.llm);
+    await stages.llm.warm();
+  }
+
+  /**
+   * Becomes the engine: the journal is read as its owner (a torn tail the dead engine left is
+   * repaired), the history given to the LLM and cached (after `follow`, only what changed is
+   * evaluated), then ready.
+   */
+  async activate(): Promise<void> {
+    const stages = this.stages;
+    if (!stages) this.failed(new Error('the engine could not take over: its models did not load'));
     try {
-      this.setState('loading');
-      this.stages = new StageSet(await loadStages(), this.options.stageOwnership ?? 'owned');
-      this.controller.restoreTurnCounter(await this.conversation.restore(this.stages.llm));
-      this.setState('warming');
-      for (const stage of this.stages.all()) await stage.warm();
-      this.emit({ type: 'backends', backends: this.stages.backends });
+      if (this.state === 'standby') {
+        this.controller.restoreTurnCounter(await this.conversation.restore(stages.llm));
+        this.setState('warming');
+        await stages.llm.warm();
+      }
+      this.emit({ type: 'backends', backends: stages.backends });
       this.setState('ready');
       this.emit(this.controller.phaseEvent());
     } catch (error) {
-      this.setState('error', messageOf(error));
-      this.emit({ type: 'error', code: 'load_failed', message: messageOf(error), fatal: true });
-      throw error;
+      this.failed(error);
     }
+  }
+
+  private async prepare(loadStages: () => Promise<SpeechStages>, history: 'restore' | 'peek'): Promise<void> {
+    try {
+      this.setState('loading');
+      this.stages = new StageSet(await loadStages(), this.options.stageOwnership ?? 'owned');
+      if (history === 'restore') this.controller.restoreTurnCounter(await this.conversation.restore(this.stages.llm));
+      else await this.conversation.peek(this.stages.llm);
+      this.setState('warming');
+      for (const stage of this.stages.all()) await stage.warm();
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  private failed(error: unknown): never {
+    this.setState('error', messageOf(error));
+    this.emit({ type: 'error', code: 'load_failed', message: messageOf(error), fatal: true });
+    throw error;
   }
 
   /** Applies one (already validated) command. Never throws: problems become `error` events. */

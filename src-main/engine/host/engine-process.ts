@@ -6,10 +6,21 @@ import type { EngineEvent } from '../../shared/events';
 import type { EngineInit } from './init';
 import { ENGINE_MALLOC_ENV } from './malloc-env';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy';
+import { StandbySchedule } from './standby-schedule';
+import { isStandbyReport, STANDBY_ENV, type StandbyControl } from './standby-messages';
 import type { EngineLink, HostEvent } from '../../shared/host-types';
 
 export interface EngineProcessOptions extends RestartPolicyOptions {
   init: EngineInit;
+  /**
+   * Keep a second engine process loaded and warm, following the conversation, to replace a
+   * crashed engine at once (recovery in well under a second instead of loading every model again)
+   * at the cost of a second set of models in memory. Default off.
+   */
+  standby?: boolean;
+  /** When the standby loads (StandbySchedule's defaults: after 1 s of idle, within 8 s). */
+  standbyDelayMs?: number;
+  standbyMaxWaitMs?: number;
 }
 
 type WorkerMessage = { kind: 'event'; event: EngineEvent };
@@ -27,13 +38,31 @@ export class EngineProcess implements EngineLink {
   /** Set while `restart` replaces the process: its exit is not a crash (the notice goes out when ready). */
   private replacing: EngineEvent | null | undefined;
   private pendingNotice: EngineEvent | undefined;
+  /** The standby process (loading or loaded), when one is kept. */
+  private standbyChild: ChildProcess | undefined;
+  private readonly standbySchedule: StandbySchedule | undefined;
 
   constructor(private readonly options: EngineProcessOptions) {
     this.restarts = new RestartPolicy(options);
+    this.standbySchedule = options.standby
+      ? new StandbySchedule({
+          delayMs: options.standbyDelayMs,
+          maxWaitMs: options.standbyMaxWaitMs,
+          load: () => this.spawnStandby(),
+          follow: () => {
+            if (this.standbyChild?.connected) this.standbyChild.send({ kind: 'standby_follow' } satisfies StandbyControl);
+          },
+        })
+      : undefined;
   }
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** The standby process's pid, once one is loading or loaded. */
+  get standbyPid(): number | undefined {
+    return this.standbyChild?.pid;
   }
 
   /** Starts the engine process and resolves once it reports `ready` (rejects on a fatal error). */
@@ -67,6 +96,8 @@ export class EngineProcess implements EngineLink {
     const child = this.child;
     if (!child) return;
     this.replacing = notice ?? null;
+    // The standby was started with the old init.
+    this.dropStandby();
     child.kill('SIGTERM');
   }
 
@@ -97,6 +128,7 @@ export class EngineProcess implements EngineLink {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.dropStandby();
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
@@ -113,23 +145,40 @@ export class EngineProcess implements EngineLink {
     for (const listener of this.listeners) listener(event);
   }
 
-  private spawn(): void {
+  private fork(standby: boolean): ChildProcess {
     const { entry, execArgv } = workerEntry();
-    const child = fork(entry, [], {
+    return fork(entry, [], {
       execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, ...ENGINE_MALLOC_ENV, MURMUR_ENGINE_INIT: JSON.stringify(this.options.init) },
+      env: {
+        ...process.env,
+        ...ENGINE_MALLOC_ENV,
+        MURMUR_ENGINE_INIT: JSON.stringify(this.options.init),
+        ...(standby ? { [STANDBY_ENV]: '1' } : {}),
+      },
     });
+  }
+
+  private spawn(): void {
+    this.adopt(this.fork(false));
+  }
+
+  /** `child` becomes the engine: its events go to the listeners, its exit is handled as the engine's. */
+  private adopt(child: ChildProcess): void {
     this.child = child;
     child.on('message', (message: WorkerMessage) => {
-      if (message?.kind !== 'event') return;
+      if (message?.kind !== 'event' || this.child !== child) return;
       const restarted = this.restarts.observe(message.event, child.pid);
       if (restarted) this.emit(restarted);
       this.emit(message.event);
-      if (message.event.type === 'state' && message.event.state === 'ready' && this.pendingNotice) {
-        this.emit(this.pendingNotice);
-        this.pendingNotice = undefined;
+      this.standbySchedule?.observe(message.event);
+      if (message.event.type === 'state' && message.event.state === 'ready') {
+        if (!this.standbyChild) this.standbySchedule?.want();
+        if (this.pendingNotice) {
+          this.emit(this.pendingNotice);
+          this.pendingNotice = undefined;
+        }
       }
     });
     child.on('exit', (code, signal) => {
@@ -148,11 +197,42 @@ export class EngineProcess implements EngineLink {
         this.emit(decision.fatal);
         return;
       }
+      if (this.promoteStandby()) return;
       setTimeout(() => {
         if (!this.stopping) this.spawn();
       }, decision.delayMs);
     });
     this.emit({ type: 'host', status: 'started', pid: child.pid });
+  }
+
+  /** After a crash: the standby (loaded, or still loading) becomes the engine. False when there is none. */
+  private promoteStandby(): boolean {
+    const standby = this.standbyChild;
+    if (!standby?.connected) return false;
+    this.standbyChild = undefined;
+    this.adopt(standby);
+    standby.send({ kind: 'standby_activate' } satisfies StandbyControl);
+    return true;
+  }
+
+  private spawnStandby(): void {
+    if (this.stopping || this.standbyChild) return;
+    const standby = this.fork(true);
+    this.standbyChild = standby;
+    standby.on('message', (message: unknown) => {
+      // A standby that cannot load is dropped; the next crash starts an engine the normal way.
+      if (isStandbyReport(message) && message.kind === 'standby_failed' && this.standbyChild === standby) this.dropStandby();
+    });
+    standby.on('exit', () => {
+      if (this.standbyChild === standby) this.standbyChild = undefined;
+    });
+  }
+
+  private dropStandby(): void {
+    this.standbySchedule?.cancel();
+    const standby = this.standbyChild;
+    this.standbyChild = undefined;
+    standby?.kill('SIGKILL');
   }
 }
 

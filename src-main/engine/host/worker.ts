@@ -7,6 +7,7 @@ import { createEngine } from '../runtime';
 import { parseCommand } from '../../shared/protocol';
 import type { EngineEvent } from '../../shared/events';
 import type { EngineInit } from './init';
+import { isStandbyControl, STANDBY_ENV, type StandbyControl, type StandbyReport } from './standby-messages';
 
 interface PortLike {
   on(event: 'message', listener: (message: { data: unknown }) => void): void;
@@ -31,14 +32,35 @@ function readInit(): EngineInit {
   return init;
 }
 
-const { engine, ready } = createEngine(readInit());
+// A standby loads and warms, then waits, silent, until its host makes it the engine.
+const standby = process.env[STANDBY_ENV] === '1';
+const { engine, ready } = createEngine(readInit(), { standby });
 const sinks = new Set<Sink>();
 const broadcast = (event: EngineEvent): void => {
   for (const sink of sinks) sink({ kind: 'event', event });
 };
 engine.on(broadcast);
+/** The sink of the process channel (fork), connected now or, for a standby, at activation. */
+let connectProcessSink: (() => void) | undefined;
+let reportToHost: (report: StandbyReport) => void = () => undefined;
+/** Standby work in order (a follow never overlaps the activation). */
+let standbyWork: Promise<unknown> = ready.catch(() => undefined);
+
+function control(message: StandbyControl): void {
+  if (message.kind === 'standby_follow') {
+    standbyWork = standbyWork.then(() => engine.follow()).catch(() => undefined);
+    return;
+  }
+  standbyWork = standbyWork.then(async () => {
+    connectProcessSink?.();
+    await engine.activate();
+  });
+  // A failed activation was reported as a fatal `error` event; stay up so the host can show it.
+  standbyWork.catch(() => undefined);
+}
 
 function receive(raw: unknown): void {
+  if (isStandbyControl(raw)) return control(raw);
   const parsed = parseCommand(raw);
   if (parsed.ok) engine.handle(parsed.value);
   else broadcast({ type: 'error', code: 'bad_command', message: parsed.error, fatal: false });
@@ -61,11 +83,19 @@ if (parentPort) {
     if (data?.kind === 'attach-port' && port) attachPort(port);
     else receive(message.data);
   });
+  reportToHost = (report) => parentPort.postMessage(report);
 } else if (process.send) {
-  sinks.add((message) => {
-    if (process.connected) process.send?.(message);
-  });
+  connectProcessSink = (): void => {
+    connectProcessSink = undefined;
+    sinks.add((message) => {
+      if (process.connected) process.send?.(message);
+    });
+  };
+  if (!standby) connectProcessSink();
   process.on('message', receive);
+  reportToHost = (report) => {
+    if (process.connected) process.send?.(report);
+  };
   process.on('disconnect', () => void shutdown(0));
 } else {
   throw new Error('worker.ts must run as a child process (fork) or an Electron utilityProcess');
@@ -77,4 +107,12 @@ async function shutdown(code: number): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown(0));
 // A failed load was already reported as a fatal `error` event; stay up so the host can show it.
-ready.catch(() => undefined);
+// A standby that could not load tells its host, which then starts engines the normal way.
+ready.then(
+  () => {
+    if (standby) reportToHost({ kind: 'standby_ready' });
+  },
+  (error: unknown) => {
+    if (standby) reportToHost({ kind: 'standby_failed', message: error instanceof Error ? error.message : String(error) });
+  },
+);

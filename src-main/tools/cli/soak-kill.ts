@@ -17,6 +17,10 @@ export interface KillSoakOptions {
   turnTimeoutMs?: number;
   /** Seed of the kill moments (reproducible runs). */
   seed?: number;
+  /** Keep a standby engine as the app does on the CPU (default true). */
+  standby?: boolean;
+  /** Pause between a turn's end and the next request, as a person reads or hears the answer (default 1000 ms). */
+  thinkMs?: number;
   log?: (line: string) => void;
 }
 
@@ -38,6 +42,9 @@ export interface KillSoakReport {
   lost_turns: number;
   recoveries_ms: number[];
   recovery_p95_ms: number | null;
+  /** Whether a standby engine was kept, and how many recoveries it served (the others loaded a new engine). */
+  standby: boolean;
+  standby_takeovers: number;
   per_turn: KillSoakTurn[];
 }
 
@@ -52,7 +59,10 @@ export async function runKillSoak(options: KillSoakOptions): Promise<KillSoakRep
   if (!(options.killEvery >= 1)) throw new Error('soak --kill-every must be at least 1');
   const log = options.log ?? (() => undefined);
   const journalPath = options.init.journalPath ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'murmur-kill-soak-')), 'journal.jsonl');
-  const host = new EngineProcess({ init: { ...options.init, journalPath }, restartDelayMs: 100, maxConsecutiveRestarts: Math.max(5, options.turns) });
+  const standby = options.standby ?? true;
+  const host = new EngineProcess({ init: { ...options.init, journalPath }, restartDelayMs: 100, maxConsecutiveRestarts: Math.max(5, options.turns), standby });
+  let takeovers = 0;
+  let standbyPidAtKill: number | undefined;
   const random = mulberry32(options.seed ?? 1);
   const announced = new Map<number, string>();
   const recoveries: number[] = [];
@@ -64,7 +74,10 @@ export async function runKillSoak(options: KillSoakOptions): Promise<KillSoakRep
       announced.set(event.turn, event.user);
       onDone?.(event.turn);
     }
-    if (event.type === 'host' && event.status === 'restarted') recoveries.push(event.restartMs);
+    if (event.type === 'host' && event.status === 'restarted') {
+      recoveries.push(event.restartMs);
+      if (standbyPidAtKill !== undefined && event.pid === standbyPidAtKill) takeovers++;
+    }
     if (event.type === 'state' && event.state === 'ready') onReady?.();
   });
   await host.start();
@@ -95,6 +108,7 @@ export async function runKillSoak(options: KillSoakOptions): Promise<KillSoakRep
           setTimeout(() => {
             killed = true;
             onReady = finish; // the turn ends with the restarted engine ready
+            standbyPidAtKill = host.standbyPid;
             host.kill('SIGKILL');
           }, at);
         }
@@ -104,6 +118,7 @@ export async function runKillSoak(options: KillSoakOptions): Promise<KillSoakRep
       if (outcome.done && !outcome.killed) typicalMs = 0.7 * typicalMs + 0.3 * ms;
       perTurn.push({ turn: i, killed: outcome.killed, done: outcome.done, engineTurn: outcome.engineTurn, ms });
       log(`turn ${i}/${options.turns}: ${outcome.killed ? 'killed, ' : ''}${outcome.done ? `done as engine turn ${outcome.engineTurn}` : 'not done'} in ${ms} ms`);
+      await new Promise((resolve) => setTimeout(resolve, options.thinkMs ?? 1000));
     }
   } finally {
     await host.stop();
@@ -118,6 +133,8 @@ export async function runKillSoak(options: KillSoakOptions): Promise<KillSoakRep
     lost_turns: lost.length,
     recoveries_ms: recoveries,
     recovery_p95_ms: percentile(recoveries, 95) ?? null,
+    standby,
+    standby_takeovers: takeovers,
     per_turn: perTurn,
   };
 }

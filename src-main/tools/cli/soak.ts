@@ -33,6 +33,8 @@ async function main(): Promise<number> {
       'llm-only': { type: 'boolean', default: false },
       'kill-every': { type: 'string' },
       seed: { type: 'string', default: '1' },
+      'no-standby': { type: 'boolean', default: false },
+      'think-ms': { type: 'string', default: '1000' },
     },
     strict: true,
   });
@@ -49,6 +51,8 @@ async function main(): Promise<number> {
       turns,
       killEvery,
       seed: Number(values.seed),
+      standby: !values['no-standby'],
+      thinkMs: Number(values['think-ms']),
       turnTimeoutMs: Number(values['turn-timeout']),
       log: (line) => console.log(line),
     });

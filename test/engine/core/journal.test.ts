@@ -55,3 +55,16 @@ describe('journal after a crash mid-write', () => {
     expect(new ConversationJournal(file).read()).toMatchObject({ turns: [turn(1), turn(2)], skippedLines: 1 });
   });
 });
+
+describe('journal read by a standby engine (peek)', () => {
+  it('reads the complete turns only and leaves the file as it is', () => {
+    const file = path.join(tmp, 'peek.jsonl');
+    const good = [turn(1), turn(2)].map((t) => JSON.stringify(t) + '\n').join('');
+    writeFileSync(file, good + JSON.stringify(turn(3)));
+    const journal = new ConversationJournal(file);
+    expect(journal.peek().map((t) => t.turn)).toEqual([1, 2]);
+    expect(readFileSync(file, 'utf8')).toBe(good + JSON.stringify(turn(3)));
+    expect(journal.turns, 'nothing is remembered: the standby is not the journal owner').toHaveLength(0);
+    expect(new ConversationJournal(path.join(tmp, 'absent.jsonl')).peek()).toEqual([]);
+  });
+});

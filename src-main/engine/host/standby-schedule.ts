@@ -1,0 +1,67 @@
+import type { EngineEvent } from '../../shared/events';
+
+export interface StandbyScheduleOptions {
+  /** Quiet time after the engine is ready and idle before the standby starts loading (default 1 s). */
+  delayMs?: number;
+  /** It loads anyway this long after it was wanted, busy or not (default 8 s): a user who never pauses still gets one. */
+  maxWaitMs?: number;
+  /** Start loading a standby now. */
+  load: () => void;
+  /** The live engine wrote a turn or changed its history: the standby reads it again. */
+  follow: () => void;
+}
+
+/**
+ * When a host loads its standby engine, and when the standby follows the conversation: one rule for
+ * both hosts. Loading a whole model set takes seconds of CPU, so it waits until the live engine is
+ * ready and no turn is in progress for `delayMs` (on two cores it would otherwise slow the user's
+ * turn), or at most `maxWaitMs`; every `turn_done` and `history` of the live engine is passed on
+ * as a follow.
+ */
+export class StandbySchedule {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private deadline: ReturnType<typeof setTimeout> | undefined;
+  private wanted = false;
+  private idle = true;
+
+  constructor(private readonly options: StandbyScheduleOptions) {}
+
+  /** Every event of the live engine. */
+  observe(event: EngineEvent): void {
+    if (event.type === 'turn_done' || event.type === 'history') this.options.follow();
+    if (event.type === 'phase') {
+      this.idle = event.phase === 'listening' || event.phase === 'muted';
+      this.rearm();
+    }
+  }
+
+  /** A standby is wanted (the live engine is ready and none is loaded or loading). */
+  want(): void {
+    if (this.wanted) return;
+    this.wanted = true;
+    this.deadline = setTimeout(() => this.fire(), this.options.maxWaitMs ?? 8000);
+    this.rearm();
+  }
+
+  /** None is wanted now (one is loading, or the host stops). */
+  cancel(): void {
+    this.wanted = false;
+    clearTimeout(this.timer);
+    clearTimeout(this.deadline);
+    this.timer = undefined;
+    this.deadline = undefined;
+  }
+
+  private rearm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.wanted || !this.idle) return;
+    this.timer = setTimeout(() => this.fire(), this.options.delayMs ?? 1000);
+  }
+
+  private fire(): void {
+    if (!this.wanted) return;
+    this.cancel();
+    this.options.load();
+  }
+}
