@@ -282,18 +282,27 @@ function mixInteger(data: Uint8Array, fmt: WavFmt, frames: number, container: nu
   const validScale = 2 ** (fmt.validBits - 1);
   let rightJustified = false;
   if (padBits > 0) {
-    // Left-justified data has zero pad bits. Data with bits set below the valid ones, all within
-    // the valid width (sign- or zero-extended), sits in the low bits: a 24-bit value in the low
-    // three bytes of a 4-byte container. Anything else is read left-justified, as the spec says.
+    // Left-justified data has zero pad bits. Data with bits set below the valid ones sits in the
+    // low bits (a 24-bit value in the low three bytes of a 4-byte container) when the bits above
+    // it are padding: zero, the sign extended, or one constant filler byte (hound's test files;
+    // hound ignores that byte too). Bits above that vary otherwise are data: the file is read
+    // left-justified, as the spec says.
     const padSpan = 2 ** padBits;
+    const containerSpan = 2 ** (container * 8);
+    const allOnes = padSpan - 1;
     let lowBitsUsed = false;
-    let fitsValidWidth = true;
-    for (let i = 0; i < count && fitsValidWidth; i++) {
+    let extended = true;
+    let filler: number | undefined;
+    let constantFiller = true;
+    for (let i = 0; i < count && (extended || constantFiller); i++) {
       const v = read(at(i));
       if (v % padSpan !== 0) lowBitsUsed = true;
-      if (v < -validScale || v >= 2 * validScale) fitsValidWidth = false;
+      const high = Math.floor((v < 0 ? v + containerSpan : v) / (2 * validScale));
+      if (high !== 0 && high !== allOnes) extended = false;
+      filler ??= high;
+      if (high !== filler) constantFiller = false;
     }
-    rightJustified = lowBitsUsed && fitsValidWidth;
+    rightJustified = lowBitsUsed && (extended || constantFiller);
   }
   const fullScale = rightJustified ? validScale : 2 ** (container * 8 - 1);
   const span = 2 * validScale;

@@ -146,6 +146,62 @@ describe('WAV reader (issue 14)', () => {
     expect(maxError(quietLeft.samples, quiet.map((x) => x / 2 ** 23))).toBeLessThan(1e-6);
   });
 
+  // hound's testsamples/{pcmwaveformat,waveformatextensible}-24bit-4byte-48kHz-mono.wav: three
+  // 24-bit samples in the low bytes of 4-byte containers; hound reads them ignoring the top byte
+  // and asserts [-17, 4194319, -6291437]. The files are not reachable here: they are rebuilt with
+  // those values and every kind of top byte (the files' own is one of these or another constant).
+  it("reads hound's 24-bit-in-4-byte files (PCMWAVEFORMAT and extensible) whatever their top byte holds", () => {
+    const values = [-17, 4_194_319, -6_291_437];
+    const expected = values.map((x) => Math.fround(x / 2 ** 23));
+    for (const top of ['sign', 0x00, 0xff, 0x7f, 0x5a] as const) {
+      const data = new Uint8Array(values.length * 4);
+      values.forEach((value, i) => {
+        const low = BigInt.asUintN(24, BigInt(value));
+        for (let b = 0; b < 3; b++) data[i * 4 + b] = Number((low >> BigInt(8 * b)) & 0xffn);
+        data[i * 4 + 3] = top === 'sign' ? (value < 0 ? 0xff : 0) : top;
+      });
+      const pcm = decodeWav(buildWav({ formatTag: 1, sampleRate: 48000, bitsPerSample: 24, blockAlign: 4, data }), `PCMWAVEFORMAT, top byte ${top}`);
+      expect(maxError(pcm.samples, expected), `PCMWAVEFORMAT, top byte ${top}`).toBeLessThan(1e-7);
+      const ext = decodeWav(buildWav({ formatTag: 1, sampleRate: 48000, bitsPerSample: 32, blockAlign: 4, extensible: { validBits: 24, subFormat: 1 }, data }), `extensible, top byte ${top}`);
+      expect(maxError(ext.samples, expected), `extensible, top byte ${top}`).toBeLessThan(1e-7);
+    }
+    // Bits above the valid ones that vary are data, not padding: such a file is read left-justified.
+    const full = [0x12345678, -0x6543210f, 0x01020304];
+    const varying = decodeWav(buildWav({ formatTag: 1, bitsPerSample: 24, blockAlign: 4, data: ints(full, 4) }));
+    expect(maxError(varying.samples, full.map((x) => x / 2 ** 31))).toBeLessThan(1e-7);
+  });
+
+  // scipy's hand-made test-8000Hz-le-3ch-5S-{24,36,45,53,64}bit.wav: 3 channels, 5 frames, the
+  // values its tests assert (fixed-point full scale, full scale − 1 LSB, the LSB), left-justified
+  // in 3-, 5-, 6-, 7- and 8-byte containers. Rebuilt here (the files are not reachable); the
+  // reader's output is the mono mix.
+  it("reads scipy's 3-channel 24- to 64-bit integer files (left-justified, 3- to 8-byte containers)", () => {
+    for (const [valid, container] of [[24, 3], [36, 5], [45, 6], [53, 7], [64, 8]] as const) {
+      const lsb = 2n ** BigInt(64 - valid);
+      const top = 2n ** 63n;
+      const fullMinusLsb = top - lsb;
+      // int64 as scipy returns it: the valid bits at the top of 64.
+      const frames: bigint[][] = [
+        [-top, -fullMinusLsb, -2n * lsb],
+        [-top / 2n, -(fullMinusLsb / 2n / lsb) * lsb, -lsb],
+        [0n, 0n, 0n],
+        [top / 2n, (fullMinusLsb / 2n / lsb) * lsb, lsb],
+        [fullMinusLsb, fullMinusLsb, 2n * lsb],
+      ];
+      const data = new Uint8Array(frames.length * 3 * container);
+      frames.flat().forEach((value, i) => {
+        const stored = BigInt.asUintN(64, value) >> BigInt(64 - container * 8);
+        for (let b = 0; b < container; b++) data[i * container + b] = Number((stored >> BigInt(8 * b)) & 0xffn);
+      });
+      const spec: WavSpec = { formatTag: 1, channels: 3, sampleRate: 8000, bitsPerSample: valid, blockAlign: 3 * container, data };
+      const wav = decodeWav(buildWav(spec), `${valid}-bit`);
+      expect(wav.channels).toBe(3);
+      const expected = frames.map((frame) => frame.reduce((sum, v) => sum + Number(v) / 2 ** 63, 0) / 3);
+      expect(maxError(wav.samples, expected), `${valid}-bit in ${container} bytes`).toBeLessThan(1e-6);
+      for (const x of wav.samples) expect(Math.abs(x)).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('decodes integer PCM of unusual valid widths (5–53 bits) and container sizes', () => {
     const layouts: Array<{ valid: number; container: number; extensible: boolean }> = [
       { valid: 5, container: 1, extensible: true },
