@@ -69,6 +69,15 @@ export interface SoakReport {
     first_token_ms_p50: number | null;
     first_token_ms_p95: number | null;
   };
+  /**
+   * Drift over the run: RSS from the end of the warm-up to the end (MB), and the answering call's
+   * first-token p95 of the ten turns after the warm-up against the last ten (turns 11–20 and
+   * 31–40 of a 40-turn run with the default warm-up).
+   */
+  drift: {
+    rss_growth_mb: number;
+    first_token_p95_ms: { after_warmup: number | null; last_10: number | null; change_percent: number | null };
+  };
   errors: number;
   wallSeconds: number;
   per_turn: SoakTurn[];
@@ -174,12 +183,24 @@ export async function runSoak({ init, clips, turns, warmupTurns, turnTimeoutMs, 
         first_token_ms_p50: roundOrNull(percentile(firstTokenMs, 50)),
         first_token_ms_p95: roundOrNull(percentile(firstTokenMs, 95)),
       },
+      drift: {
+        rss_growth_mb: Math.round((end.rssMb - atWarmup.rssMb) * 10) / 10,
+        first_token_p95_ms: firstTokenDrift(perTurn.slice(warmupTurns, warmupTurns + 10), perTurn.slice(-10)),
+      },
       errors,
       wallSeconds: Math.round((performance.now() - started) / 1000),
       per_turn: perTurn,
     };
     return report;
   }
+}
+
+function firstTokenDrift(early: readonly SoakTurn[], late: readonly SoakTurn[]): SoakReport['drift']['first_token_p95_ms'] {
+  const p95 = (turns: readonly SoakTurn[]): number | null =>
+    roundOrNull(percentile(turns.map((t) => t.first_token_ms).filter((n): n is number => n !== null), 95));
+  const afterWarmup = p95(early);
+  const last10 = p95(late);
+  return { after_warmup: afterWarmup, last_10: last10, change_percent: afterWarmup && last10 !== null ? growth(afterWarmup, last10) : null };
 }
 
 const growth = (from: number, to: number): number => Math.round(((to - from) / from) * 1000) / 10;
