@@ -35,7 +35,7 @@ export function engineConfigFromSettings(settings: AppSettings, hw: HardwareProf
   const typed = settings.threads === 'auto' ? undefined : settings.threads;
   return {
     models: { ttsDtype: settings.ttsDtype },
-    turn: { mode: settings.mode },
+    turn: { mode: settings.mode, endOfTurn: settings.endOfTurn },
     vad: { endOfTurnSilenceMs: settings.endOfTurnSilenceMs },
     stt: { threads: typed ?? plan.stt, gpu: settings.gpu },
     llm: {

@@ -17,6 +17,7 @@ export const AppSettingsSchema = z
     voice: z.string().regex(/^[a-z]{2}_[a-z0-9]{1,32}$/, 'a Kokoro voice id looks like "af_heart"'),
     speed: z.number().min(0.5).max(2),
     systemPrompt: z.string().max(4000),
+    endOfTurn: z.enum(['fast', 'smart', 'patient']),
     endOfTurnSilenceMs: z.number().int().min(100).max(5000),
     threads: z.union([z.literal('auto'), z.number().int().min(1).max(64)]),
     gpu: z.boolean(),

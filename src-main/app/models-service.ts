@@ -54,7 +54,8 @@ export class ModelsService {
       name: s.displayName,
       sizeBytes: s.bytes,
       installed: s.state === 'installed' || s.state === 'bundled',
-      required: defaults.has(s.id),
+      // The end-of-turn model is downloaded with the defaults, but the assistant runs without it.
+      required: defaults.has(s.id) && s.role !== 'turn',
       active: defaults.has(s.id),
     }));
   }
@@ -64,7 +65,7 @@ export class ModelsService {
     return this.list().every((m) => !m.required || m.installed);
   }
 
-  /** Downloads `ids` (default: the missing required models), one file at a time, reporting progress. */
+  /** Downloads `ids` (default: the missing models of this machine's set), one file at a time, reporting progress. */
   download(ids: string[] | undefined, onProgress: (p: DownloadProgress) => void): Promise<void> {
     if (this.running) throw new Error('a model download is already running; cancel it first');
     const controller = new AbortController();
@@ -85,9 +86,9 @@ export class ModelsService {
   }
 
   private async downloadAll(ids: string[] | undefined, signal: AbortSignal, onProgress: (p: DownloadProgress) => void): Promise<void> {
-    const wanted = ids ?? this.list().filter((m) => m.required && !m.installed).map((m) => m.id);
+    const wanted = ids ?? this.list().filter((m) => m.active && !m.installed).map((m) => m.id);
     const entries = wanted.map((id) => this.store.entry(id)).filter((e) => !e.bundled);
-    const files = entries.flatMap((e) => e.files.map((f) => ({ id: e.id, file: f.path, bytes: 0, total: f.bytes })));
+    const files = entries.flatMap((e) => e.files.map((f) => ({ id: e.id, file: f.path, bytes: 0, total: f.bytes ?? 0 })));
     const totalBytes = files.reduce((n, f) => n + f.total, 0);
     const report = (extra: Partial<DownloadProgress> = {}): void =>
       onProgress({ files: files.map((f) => ({ ...f })), totalBytes, doneBytes: files.reduce((n, f) => n + f.bytes, 0), ...extra });

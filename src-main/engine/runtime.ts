@@ -10,12 +10,15 @@ import { ThreadedTts } from './stages/tts/threaded-tts';
 import { LlamaChat } from './stages/llm/llama-chat';
 import { SileroVad } from './stages/vad/silero-vad';
 import { WhisperStt } from './stages/stt/whisper-stt';
+import { SmartTurn } from './stages/turn/smart-turn';
 import { resolveThreads } from './stages/threads';
 
 export interface ModelPaths {
   stt: string;
   llm: string;
   tts: string;
+  /** The end-of-turn model, when installed (optional: without it turns end on silence). */
+  turn?: string;
 }
 
 export class MissingModelError extends Error {
@@ -29,13 +32,25 @@ export class MissingModelError extends Error {
  */
 export async function resolveDefaultModelPaths(config: EngineConfig, userModelsDir?: string): Promise<ModelPaths> {
   const explicit = { stt: config.models.stt, llm: config.models.llm, tts: config.models.tts };
-  if (explicit.stt && explicit.llm && explicit.tts) return explicit;
-  return defaultModelPaths(userModelsDir, explicit, config.models.ttsDtype);
+  if (explicit.stt && explicit.llm && explicit.tts && config.models.turn) return { ...explicit, turn: config.models.turn };
+  return defaultModelPaths(userModelsDir, explicit, config.models.turn, config.models.ttsDtype);
 }
 
-async function defaultModelPaths(userModelsDir: string | undefined, explicit: ModelPaths, ttsDtype: EngineConfig['models']['ttsDtype']): Promise<ModelPaths> {
+async function defaultModelPaths(
+  userModelsDir: string | undefined,
+  explicit: ModelPaths,
+  explicitTurn: string,
+  ttsDtype: EngineConfig['models']['ttsDtype'],
+): Promise<ModelPaths> {
   const { ModelStore } = await import('../models/store');
   const store = new ModelStore({ userDataModelsDir: userModelsDir });
+  const installedTurn = (): string | undefined => {
+    for (const entry of store.manifest.models.filter((e) => e.role === 'turn')) {
+      const resolved = store.resolveModel(entry.id);
+      if (resolved) return resolved.primary;
+    }
+    return undefined;
+  };
   const pick = (role: 'stt' | 'llm' | 'tts'): string => {
     if (explicit[role]) return explicit[role];
     const defaults = [...store.defaultSet({ gpu: true }), ...store.defaultSet({ gpu: false })].filter((e) => e.role === role);
@@ -56,7 +71,8 @@ async function defaultModelPaths(userModelsDir: string | undefined, explicit: Mo
         `Download it with: npm run models -- download ${id}   (or all defaults: npm run models -- download default)`,
     );
   };
-  return { stt: pick('stt'), llm: pick('llm'), tts: pick('tts') };
+  const turn = explicitTurn || installedTurn();
+  return { stt: pick('stt'), llm: pick('llm'), tts: pick('tts'), ...(turn ? { turn } : {}) };
 }
 
 /** Loads every stage with the thread plan; a failure names the stage and the file. */
@@ -67,14 +83,16 @@ export async function loadModelStages(config: EngineConfig, paths: ModelPaths): 
   const stt = WhisperStt.load(sttOptions(config, paths.stt, threads.stt));
   const llm = LlamaChat.load(llmOptions(config, paths.llm, threads.llm));
   const tts = ThreadedTts.load(ttsOptions(config, paths.tts, threads.tts));
-  const settled = await Promise.allSettled([vad, stt, llm, tts]);
+  // The end-of-turn model runs at pauses, in bursts: it gets the transcriber's cores (at most 4).
+  const turn = paths.turn ? SmartTurn.load({ modelPath: paths.turn, threads: Math.min(4, threads.stt) }) : undefined;
+  const settled = await Promise.allSettled([vad, stt, llm, tts, ...(turn ? [turn] : [])]);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     // Free whatever did load before reporting the first failure.
     for (const r of settled) if (r.status === 'fulfilled') await r.value.dispose().catch(() => undefined);
     throw failed.reason;
   }
-  return { vad: await vad, stt: await stt, llm: await llm, tts: await tts };
+  return { vad: await vad, stt: await stt, llm: await llm, tts: await tts, ...(turn ? { turn: await turn } : {}) };
 }
 
 /** Loaders of each stage with a new config (a `configure` changed its model, threads or device). */
@@ -108,7 +126,7 @@ export function createEngine(init: EngineInit, options: CreateEngineOptions = {}
     const stages = await loadModelStages(config, await resolveDefaultModelPaths(config, init.userModelsDir));
     return options.wrapStages ? options.wrapStages(stages) : stages;
   };
-  const ready = options.standby ? engine.loadStandby(load) : engine.load(load);
+  const ready = options.standby ? engine.lifecycle.loadStandby(load) : engine.load(load);
   return { engine, ready, config };
 }
 

@@ -8,7 +8,7 @@ import manifestJson from '../../models/manifest.json';
  * refused before any file is touched.
  */
 
-export const MODEL_ROLES = ['vad', 'stt', 'llm', 'tts'] as const;
+export const MODEL_ROLES = ['vad', 'stt', 'llm', 'tts', 'turn'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 /** How a file's first bytes are checked (see store.ts `checkMagic`). */
@@ -78,7 +78,11 @@ export const ModelFileSchema = z.object({
   }),
   /** Pinned to a revision (Hugging Face `resolve/<commit>` URLs). */
   url: z.string(),
-  bytes: z.number().int().positive(),
+  /**
+   * Size in bytes. Absent only where it could not be read when the entry was written: the size the
+   * host serves is taken, and the host-reported sha256 is verified (see docs/MODELS.md).
+   */
+  bytes: z.number().int().positive().optional(),
   /** Lower-case hex; when absent the host-reported sha256 (HF `x-linked-etag`) is used. */
   sha256: z.string().regex(SHA256_HEX, 'sha256 must be 64 lower-case hex characters').optional(),
   format: z.enum(FILE_FORMATS),
@@ -194,5 +198,10 @@ export function defaultModels(manifest: Manifest, profile: { gpu: boolean }): Mo
 }
 
 export function entryBytes(entry: ModelEntry): number {
-  return entry.files.reduce((sum, f) => sum + f.bytes, 0);
+  return entry.files.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
+}
+
+/** A file of `size` bytes on disk is the manifest's file by size (any non-empty size when the manifest has none). */
+export function sizeMatches(size: number | undefined, file: ModelFile): boolean {
+  return size !== undefined && (file.bytes === undefined ? size > 0 : size === file.bytes);
 }

@@ -16,6 +16,7 @@ import {
   type ModelEntry,
   type ModelFile,
   type ModelRole,
+  sizeMatches,
 } from './manifest';
 
 /**
@@ -156,7 +157,7 @@ export class ModelStore {
       let complete = true;
       for (const f of entry.files) {
         const abs = fileInModel(dir, f.path);
-        if (sizeOf(abs) !== f.bytes) {
+        if (!sizeMatches(sizeOf(abs), f)) {
           complete = false;
           break;
         }
@@ -264,11 +265,12 @@ export class ModelStore {
     const files: FileStatus[] = entry.files.map((f) => {
       const abs = fileInModel(dir, f.path);
       const size = sizeOf(abs);
-      if (size === f.bytes) return { path: f.path, expectedBytes: f.bytes, presentBytes: size, state: 'present' };
-      if (size !== undefined) return { path: f.path, expectedBytes: f.bytes, presentBytes: size, state: 'wrong-size' };
+      const expectedBytes = f.bytes ?? size ?? 0;
+      if (sizeMatches(size, f)) return { path: f.path, expectedBytes, presentBytes: size ?? 0, state: 'present' };
+      if (size !== undefined) return { path: f.path, expectedBytes, presentBytes: size, state: 'wrong-size' };
       const part = sizeOf(`${abs}.part`);
-      if (part !== undefined) return { path: f.path, expectedBytes: f.bytes, presentBytes: part, state: 'partial-download' };
-      return { path: f.path, expectedBytes: f.bytes, presentBytes: 0, state: 'missing' };
+      if (part !== undefined) return { path: f.path, expectedBytes, presentBytes: part, state: 'partial-download' };
+      return { path: f.path, expectedBytes, presentBytes: 0, state: 'missing' };
     });
     const presentCount = files.filter((f) => f.state === 'present').length;
     const anything = files.some((f) => f.state !== 'missing');
@@ -368,11 +370,11 @@ async function verifyFile(abs: string, f: ModelFile, signal?: AbortSignal): Prom
   const size = sizeOf(abs);
   if (size === undefined) {
     const part = sizeOf(`${abs}.part`);
-    const problem = part === undefined ? 'missing' : `missing (unfinished download: ${part} of ${f.bytes} bytes in ${abs}.part)`;
+    const problem = part === undefined ? 'missing' : `missing (unfinished download: ${part} of ${f.bytes ?? 'unknown'} bytes in ${abs}.part)`;
     return { path: f.path, absolutePath: abs, ok: false, problems: [problem], checkedBy: 'none' };
   }
   const problems: string[] = [];
-  if (size !== f.bytes) problems.push(`size ${size} bytes, manifest says ${f.bytes}`);
+  if (!sizeMatches(size, f)) problems.push(`size ${size} bytes, manifest says ${f.bytes ?? 'a non-empty file'}`);
   const magic = await checkMagic(abs, f.format);
   if (magic) problems.push(magic);
   if (f.sha256 && problems.length === 0) {

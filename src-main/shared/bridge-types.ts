@@ -23,6 +23,12 @@ export interface AppSettings {
   voice: string;
   speed: number;
   systemPrompt: string;
+  /**
+   * How Murmur knows you have finished: `smart` listens to how you spoke (the Smart Turn model) and
+   * waits through a mid-sentence pause; `patient` waits longer still; `fast` answers after
+   * `endOfTurnSilenceMs` of silence.
+   */
+  endOfTurn: EndOfTurnSetting;
   endOfTurnSilenceMs: number;
   /** Threads for speech-to-text and the language model; 'auto' = the measured plan for this machine's cores. */
   threads: ThreadsSetting;
@@ -37,18 +43,19 @@ export interface AppSettings {
 }
 
 export type ThreadsSetting = 'auto' | number;
+export type EndOfTurnSetting = 'fast' | 'smart' | 'patient';
 export type TtsDtypeSetting = 'auto' | 'fp32' | 'fp16' | 'q8';
 
 export type ShortcutAction = 'ptt-down' | 'ptt-up' | 'toggle-listen' | 'mute';
 
 export interface ModelInfo {
   id: string;
-  stage: 'vad' | 'stt' | 'llm' | 'tts';
+  stage: 'vad' | 'stt' | 'llm' | 'tts' | 'turn';
   /** Human name, e.g. "Whisper base.en". */
   name: string;
   sizeBytes: number;
   installed: boolean;
-  /** Needed before the assistant can run (drives the first-run screen). */
+  /** Needed before the assistant can run (drives the first-run screen). The end-of-turn model is wanted, not required: without it turns end on silence. */
   required: boolean;
   /** Currently selected for its stage. */
   active?: boolean;
@@ -123,6 +130,7 @@ export function defaultAppSettings(hw: { gpu: boolean }): AppSettings {
     voice: 'af_heart',
     speed: 1,
     systemPrompt: '',
+    endOfTurn: 'smart',
     endOfTurnSilenceMs: 300,
     threads: 'auto',
     gpu: hw.gpu,

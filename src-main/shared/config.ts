@@ -21,6 +21,8 @@ export const EngineConfigSchema = z.object({
        * has, fp32 first (docs/MODELS.md, "Kokoro's precision on CPUs": q8 measures slower on CPUs).
        */
       ttsDtype: z.enum(['auto', 'q8', 'fp32', 'fp16', 'q4', 'q4f16']).default('auto'),
+      /** Smart Turn ONNX file (the end-of-turn model); '' = the manifest's, when it is installed. */
+      turn: z.string().default(''),
     })
     .prefault({}),
   audio: z
@@ -140,6 +142,16 @@ export const EngineConfigSchema = z.object({
   turn: z
     .object({
       mode: z.enum(['push-to-talk', 'always-listening']).default('always-listening'),
+      /**
+       * How an always-listening turn ends. `fast`: silence alone (vad.endOfTurnSilenceMs). `smart`:
+       * after smartPauseMs of silence the Smart Turn model hears the turn; "complete" ends it, else
+       * listening goes on (asked again at each new pause) until smartMaxSilenceMs of silence.
+       * `patient`: the same with 1.5× the maximum silence, ending early only on a confident verdict.
+       * Without the model it falls back to `fast` (and says so).
+       */
+      endOfTurn: z.enum(['fast', 'smart', 'patient']).default('smart'),
+      smartPauseMs: z.number().int().min(64).max(2000).default(200),
+      smartMaxSilenceMs: z.number().int().min(300).max(10000).default(2000),
       bargeIn: z.boolean().default(true),
       /** Start STT+LLM(+first TTS unit) at a short pause, before end-of-turn is confirmed. */
       speculative: z.boolean().default(true),

@@ -97,6 +97,8 @@ export type EngineEvent =
    * turn continues; its answer starts over with all of its words.
    */
   | ({ type: 'speculation_discarded' } & TurnEvent)
+  /** The end-of-turn model heard the turn at a pause: its probability that the turn is complete, and the call's ms. */
+  | ({ type: 'turn_verdict'; probability: number; complete: boolean; ms: number } & TurnEvent)
   /**
    * Barge-in stopped the answer's playback (the player flushes at `barge_in`), but the answer is
    * kept until the interrupting speech proves to be words: it is then cancelled, or resumed.
@@ -141,11 +143,21 @@ export interface TurnTrace {
   marks: Partial<Record<TraceMark | 'barge_in' | 'cancelled' | 'answer_paused' | 'answer_resumed', number>>;
   /** Every partial transcript time. */
   partials: number[];
+  /** The end-of-turn model's verdicts at the turn's pauses (t = when each came back). */
+  verdicts?: TurnVerdict[];
   user: string;
   assistant: string;
   interrupted: boolean;
   /** Derived durations, ms (undefined where a mark is missing). */
   durations: TurnDurations;
+}
+
+export interface TurnVerdict {
+  t: number;
+  probability: number;
+  complete: boolean;
+  /** Features + inference. */
+  ms: number;
 }
 
 export interface TurnDurations {

@@ -6,7 +6,7 @@ import { percentile } from '../../src-main/shared/stats';
  * (speech_end = 0), percentiles, the session summary and the Chrome trace export.
  */
 
-export type StageKey = 'endOfTurnWait' | 'heldForEndOfTurn' | 'stt' | 'llmFirstToken' | 'firstUnit' | 'ttsFirstAudio' | 'playbackStart';
+export type StageKey = 'endOfTurnWait' | 'heldForEndOfTurn' | 'turnModel' | 'stt' | 'llmFirstToken' | 'firstUnit' | 'ttsFirstAudio' | 'playbackStart';
 type MarkName = TraceMark | 'barge_in' | 'cancelled';
 
 export interface StageDef {
@@ -151,8 +151,23 @@ export function positionPct(ms: number, domain: AxisDomain): number {
 }
 
 /** The waterfall row of a turn: its critical-path segments on the shared axis. */
+/** The end-of-turn model's runs at the turn's pauses (beside the wait, not on the critical path). */
+export const TURN_MODEL_STAGE = { key: 'turnModel' as const, label: 'End-of-turn model' };
+
+export function turnModelSpans(trace: TurnTrace): StageSpan[] {
+  const origin = originOf(trace);
+  if (origin === undefined) return [];
+  return (trace.verdicts ?? []).map((v) => ({
+    key: TURN_MODEL_STAGE.key,
+    label: `${TURN_MODEL_STAGE.label}: ${v.complete ? 'complete' : 'not yet'} (${v.probability.toFixed(2)})`,
+    startMs: v.t - v.ms - origin,
+    endMs: v.t - origin,
+    durationMs: v.ms,
+  }));
+}
+
 export function barGeometry(trace: TurnTrace, domain: AxisDomain): BarGeometry[] {
-  return criticalPath(trace).map((span) => {
+  return [...criticalPath(trace), ...turnModelSpans(trace)].map((span) => {
     const left = positionPct(span.startMs, domain);
     const right = positionPct(span.endMs, domain);
     return { ...span, leftPct: left, widthPct: Math.max(0, right - left), beforeOrigin: span.startMs < 0 };

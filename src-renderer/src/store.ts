@@ -256,6 +256,9 @@ export function applyEvent(state: UiState, event: HostEvent): UiState {
         playbackStarted: true,
         units: t.units.map((u) => (u.unit === event.unit ? { ...u, played: true } : u)),
       }));
+    case 'turn_verdict':
+      // Shown through the turn's trace (the waterfall's end-of-turn model row).
+      return state;
     case 'speculation_discarded':
       return updateTurn(state, event.turn, (t) => ({
         ...t,

@@ -122,7 +122,9 @@ describe('models the settings need (first-run screen)', () => {
     let gpu = false;
     const service = new ModelsService({ userModelsDir: dir, gpu: () => gpu, ttsDtype: () => dtype });
     const ids = (): string[] => service.wanted().map((e) => e.id);
-    expect(ids()).toEqual(['silero-vad', 'whisper-base.en', 'qwen2.5-0.5b-instruct-q4_k_m', 'kokoro-82m-v1.0-fp32']);
+    expect(ids()).toEqual(['silero-vad', 'whisper-base.en', 'qwen2.5-0.5b-instruct-q4_k_m', 'kokoro-82m-v1.0-fp32', 'smart-turn-v3']);
+    // The end-of-turn model comes with the set, but nothing waits for it (turns end on silence without it).
+    expect(service.list().find((m) => m.id === 'smart-turn-v3')).toMatchObject({ active: true, required: false, installed: false });
     gpu = true;
     expect(ids()).toContain('qwen2.5-1.5b-instruct-q4_k_m');
     gpu = false;
@@ -143,7 +145,8 @@ describe('npm run models -- list', () => {
       encoding: 'utf8',
       env: { ...process.env, VOICE_MODELS_DIR: mkdtempSync(path.join(tmpdir(), 'murmur-list-')) },
     });
-    expect(out).toMatch(/default set: cpu 964\.9 MB \(silero-vad, whisper-base\.en, qwen2\.5-0\.5b-instruct-q4_k_m, kokoro-82m-v1\.0-fp32\)/);
+    expect(out).toMatch(/default set: cpu 964\.9 MB \(silero-vad, whisper-base\.en, qwen2\.5-0\.5b-instruct-q4_k_m, kokoro-82m-v1\.0-fp32, smart-turn-v3\)/);
+    expect(out).toMatch(/smart-turn-v3 +turn /);
     const marked = out.split('\n').filter((l) => l.endsWith('← default on this machine'));
     expect(marked).toHaveLength(1);
     expect(marked[0]).toMatch(hasGpu ? /^\s+gpu / : /^default set: cpu /);

@@ -33,19 +33,28 @@ function rejects(input: unknown, expected: RegExp, options = {}): void {
 describe('models/manifest.json', () => {
   const manifest = defaultManifest();
 
-  it('parses, pins every URL to a commit, and has one default per role per hardware profile', () => {
+  it('parses, pins every URL to a commit (or says why not), and has one default per role per hardware profile', () => {
     for (const m of manifest.models) {
-      for (const f of m.files) expect(f.url, `${m.id}/${f.path}`).toMatch(/^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/[0-9a-f]{40}\//);
+      for (const f of m.files) {
+        // An unpinned file (its revision could not be read) must be verified by the host's sha256: no pinned one, and said so.
+        if (f.url.includes('/resolve/main/')) {
+          expect(f.sha256, `${m.id}/${f.path}`).toBeUndefined();
+          expect(m.notes, m.id).toMatch(/sha256 the hub reports/);
+        } else {
+          expect(f.url, `${m.id}/${f.path}`).toMatch(/^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/[0-9a-f]{40}\//);
+        }
+      }
     }
     for (const gpu of [false, true]) {
       const set = defaultModels(manifest, { gpu });
-      expect(set.map((e) => e.role)).toEqual(['vad', 'stt', 'llm', 'tts']);
+      expect(set.map((e) => e.role)).toEqual(['vad', 'stt', 'llm', 'tts', 'turn']);
     }
     expect(defaultModels(manifest, { gpu: false }).map((e) => e.id)).toEqual([
       'silero-vad',
       'whisper-base.en',
       'qwen2.5-0.5b-instruct-q4_k_m',
       'kokoro-82m-v1.0-fp32',
+      'smart-turn-v3',
     ]);
     expect(defaultModels(manifest, { gpu: true }).find((e) => e.role === 'llm')?.id).toBe('qwen2.5-1.5b-instruct-q4_k_m');
     expect(manifest.models.find((e) => e.id === 'silero-vad')?.bundled).toBe(true);

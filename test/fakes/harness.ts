@@ -53,7 +53,7 @@ export async function fakeEngine(
   const stages = fakeStages();
   options.withStages?.(stages);
   const engine = new VoiceEngine({
-    config: resolveConfig({ ...config, stt: { partialIntervalMs: 0, ...config.stt }, echo: { enabled: false, ...config.echo } }),
+    config: resolveConfig({ ...config, stt: { partialIntervalMs: 0, ...config.stt }, echo: { enabled: false, ...config.echo }, turn: { endOfTurn: 'fast', ...config.turn } }),
     clock: clock.now,
     timers: clock,
     journal: options.journal,

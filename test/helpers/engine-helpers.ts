@@ -13,6 +13,9 @@ export const TEST_CONFIG: EngineConfigInput = {
   llm: { threads: 1, maxTokens: 48, temperature: 0, seed: 7 },
   stt: { threads: 2 },
   tts: { threads: 1 },
+  // The stand-in end-of-turn model decides at random: these tests end turns on silence (the Smart
+  // Turn policy has its own tests, with a fake classifier and the stand-in's real cost).
+  turn: { endOfTurn: 'fast' },
 };
 
 let stagesPromise: Promise<SpeechStages> | undefined;

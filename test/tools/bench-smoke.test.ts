@@ -37,6 +37,13 @@ describe('bench smoke (2 clips, --models standin, real replies, both baselines)'
     expect(report.clips).toBe(2);
     for (const role of ['stt', 'llm', 'tts'] as const) expect(report.config.models[role]).toMatch(/\S/);
     expect(report.config.engine.vad.endOfTurnSilenceMs).toBe(300);
+    // Smart end of turn, the app's default: the stand-in network runs at each pause behind a labelled oracle.
+    expect(report.end_of_turn.policy).toBe('smart');
+    expect(report.config.models.turn).toMatch(/oracle/);
+    expect(report.turn_model_ms.calls).toBeGreaterThan(0);
+    expect(report.turn_model_ms.p95).toBeGreaterThan(0);
+    expect(report.end_of_turn.wait_ms.p50).toBeGreaterThan(0);
+    expect(report.end_of_turn.silence_only_wait_ms?.p50).toBeGreaterThan(0);
     expect(report.config.overrides.join(' ')).toMatch(/llm\.maxTokens/);
     expect(report.replies).toEqual({ file: replies, count: 3 });
     for (const rate of ['ttsRealTimeFactor', 'sttRealTimeFactor', 'llmTokensPerSecond', 'llmPrefillTokensPerSecond'] as const) {

@@ -19,7 +19,7 @@ import { fixturesDir } from '../../src-main/tools/dev/shared-data';
  */
 async function converse(name: string): Promise<ScenarioReport> {
   const scenario = loadScenario(path.join(fixturesDir(), 'scenarios', `${name}.json`));
-  const init = engineInitFromFlags({ models: 'standin', 'max-tokens': '40' }, { turn: { mode: scenario.mode } });
+  const init = engineInitFromFlags({ models: 'standin', 'max-tokens': '40' }, { turn: { mode: scenario.mode, endOfTurn: 'smart' } });
   const mic = new MicTimeline();
   const { engine, ready } = createEngine(await resolveInit(init), {
     wrapStages: (stages) => scenarioStages(stages, 'standin', mic, scenario.assistantVoice),

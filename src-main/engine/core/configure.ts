@@ -1,5 +1,7 @@
 import { mergeConfig, type EngineConfig, type EngineConfigPatch } from '../../shared/config';
-import type { ConfigApplied, StageName } from '../../shared/events';
+import type { ConfigApplied, EngineEvent, StageName } from '../../shared/events';
+import type { LlmStage } from '../stages/contracts';
+import { messageOf } from '../stages/stage-kit';
 
 
 /** Paths read when they are used (each turn, unit or window): a change applies live. */
@@ -99,4 +101,25 @@ export function restoreRestartPaths(before: EngineConfig, paths: string[]): Engi
     patch[section] = { ...patch[section], [key]: value };
   }
   return patch as EngineConfigPatch;
+}
+
+/** The parts of the engine a live change reaches. */
+export interface LiveChangeTargets {
+  llm: LlmStage | undefined;
+  emit(event: EngineEvent): void;
+  configureEcho(config: EngineConfig): void;
+  clearTtsCache(): void;
+  resetPushToTalk(): void;
+}
+
+/** Applies what a live config change means beyond the values (the turn controller gets its own call). */
+export function applyLiveChanges(before: EngineConfig, after: EngineConfig, to: LiveChangeTargets): void {
+  if (after.llm.systemPrompt !== before.llm.systemPrompt && to.llm) {
+    void Promise.resolve(to.llm.setSystemPrompt(after.llm.systemPrompt)).catch((error: unknown) =>
+      to.emit({ type: 'error', code: 'configure_failed', message: `system prompt: ${messageOf(error)}`, fatal: false }),
+    );
+  }
+  if (JSON.stringify(after.echo) !== JSON.stringify(before.echo)) to.configureEcho(after);
+  if (after.tts.voice !== before.tts.voice || after.tts.speed !== before.tts.speed) to.clearTtsCache();
+  if (after.turn.mode !== before.turn.mode) to.resetPushToTalk();
 }

@@ -7,6 +7,7 @@ const MAX_CLOSED = 256;
 const TRACED = new Set<EngineEvent['type']>([
   ...TRACE_MARKS,
   'stt_partial',
+  'turn_verdict',
   'barge_in',
   'cancelled',
   'answer_paused',
@@ -49,6 +50,9 @@ export class TurnTracer {
     switch (event.type) {
       case 'stt_partial':
         trace.partials.push(event.t);
+        return;
+      case 'turn_verdict':
+        (trace.verdicts ??= []).push({ t: event.t, probability: event.probability, complete: event.complete, ms: event.ms });
         return;
       case 'stt_final':
         trace.user = event.text;
@@ -103,7 +107,7 @@ export class TurnTracer {
     const open = this.open.get(turn);
     if (!open) return undefined;
     const marks = { ...open.marks, turn_done: open.marks.turn_done ?? done.t };
-    return { ...open, partials: [...open.partials], marks, user: done.user, assistant: done.assistant, interrupted: done.interrupted, durations: durationsOf(marks) };
+    return { ...open, partials: [...open.partials], ...(open.verdicts ? { verdicts: [...open.verdicts] } : {}), marks, user: done.user, assistant: done.assistant, interrupted: done.interrupted, durations: durationsOf(marks) };
   }
 
   private traceFor(turn: number): TurnTrace {

@@ -2,6 +2,7 @@ import { roundMs } from '../../shared/stats';
 import { createBargeInDetector, type BargeInDetector } from '../mic/barge-in';
 import { OUTPUT_SAMPLE_RATE, type EngineConfig } from '../../shared/config';
 import { Endpointer, type EndpointEvent } from '../mic/endpointing';
+import { endOfTurnRule, silenceThatEndsTurn, type EndOfTurnRule } from './end-of-turn';
 import type { EngineEvent, ListenMode, TurnPhase } from '../../shared/events';
 
 /**
@@ -12,7 +13,8 @@ import type { EngineEvent, ListenMode, TurnPhase } from '../../shared/events';
  *
  * Policy that lives here and nowhere else: push-to-talk (the key holds the turn open through any
  * pause; release ends it), always-listening, half-duplex without barge-in, the speculative start
- * at a short pause (confirmed at end of turn, discarded if speech resumes), barge-in (pauses the
+ * at a short pause (confirmed at end of turn, discarded if speech resumes), the end of turn (silence,
+ * or the end-of-turn model's verdict at a pause within a maximum silence), barge-in (pauses the
  * answer; the interrupting speech's words decide between cancel and resume), the playback
  * fallback when a player never reports, and which answer counts as finished.
  */
@@ -64,7 +66,12 @@ export type TurnAction =
   /** The turn's audio segments are no longer needed. */
   | { type: 'forget_turn'; turn: number }
   /** Drop queued input and the VAD's recurrent state (a new listening session starts). */
-  | { type: 'reset_input' };
+  | { type: 'reset_input' }
+  /** Ask the end-of-turn model whether `turn` is complete; answer with `turnVerdict(turn, request, …)`. */
+  | { type: 'classify_turn'; turn: number; request: number; audio: Float32Array };
+
+/** The end-of-turn model hears at most this much of the turn (Smart Turn's 8 s window). */
+export const TURN_MODEL_WINDOW_SAMPLES = 8 * 16000;
 
 /** Time a player gets beyond the answer's audio length before the turn ends without its report. */
 export const PLAYBACK_GRACE_MS = 2000;
@@ -83,6 +90,10 @@ interface Hearing {
   /** Utterance length when the speculative segment was cut (kept if speech resumes). */
   speculativeEndSample?: number;
   lastPartialAt: number;
+  /** The end-of-turn model was asked in the current pause (asked again after speech resumes). */
+  askedThisPause?: boolean;
+  /** The request whose verdict may still end this pause. */
+  pendingVerdict?: number;
 }
 
 interface Answer {
@@ -127,11 +138,16 @@ export class TurnController {
   private rebuildEndpointer = false;
   private lastPhase: string | undefined;
   private out: TurnAction[] = [];
+  /** Whether the end-of-turn model is loaded, and the rule that follows (with the settings). */
+  private turnModelLoaded = false;
+  private endOfTurn: EndOfTurnRule;
+  private verdictRequests = 0;
 
   constructor(config: EngineConfig) {
     this.config = config;
     this.mode = config.turn.mode;
-    this.endpointer = new Endpointer(config.vad);
+    this.endOfTurn = endOfTurnRule(config, false);
+    this.endpointer = new Endpointer(this.endpointerConfig());
     this.bargeIn = createBargeInDetector(config);
   }
 
@@ -173,6 +189,35 @@ export class TurnController {
       this.onEndpoint(event, roundMs(Math.min(w.t, timeOf(event.t))));
     }
     this.maybePartial(w.t);
+    this.maybeAskTurnModel(w.endMs);
+    return this.flush();
+  }
+
+  /**
+   * The engine is ready, with the end-of-turn model loaded or not: the rule follows, from the next
+   * window on; the phase is announced.
+   */
+  setTurnModel(loaded: boolean): TurnAction[] {
+    this.turnModelLoaded = loaded;
+    this.applyEndOfTurnRule();
+    this.lastPhase = undefined;
+    return this.flush();
+  }
+
+  /**
+   * The end-of-turn model's verdict on `request`. "Complete" ends the turn now when the pause it
+   * was asked in still lasts; "incomplete" (or a late verdict) changes nothing: listening goes on
+   * until the next pause asks again, or the maximum silence ends the turn.
+   */
+  turnVerdict(turn: number, request: number, verdict: { probability: number; ms: number }, t: number): TurnAction[] {
+    const rule = this.endOfTurn;
+    const complete = rule.kind === 'model' && verdict.probability >= rule.completeAt;
+    this.emit({ type: 'turn_verdict', turn, t, probability: verdict.probability, complete, ms: verdict.ms });
+    const hearing = this.hearing;
+    if (!complete || hearing?.turn !== turn || hearing.pendingVerdict !== request || this.pttHeld) return this.flush();
+    hearing.pendingVerdict = undefined;
+    const offset = t - this.lastWindowEndMs;
+    for (const event of this.endpointer.forceEnd(this.lastWindowEndMs)) this.onEndpoint(event, roundMs(event.t + offset));
     return this.flush();
   }
 
@@ -238,8 +283,9 @@ export class TurnController {
   configure(config: EngineConfig, t: number): TurnAction[] {
     const before = this.config;
     this.config = config;
-    const { threshold, negativeThreshold, minSpeechMs, endOfTurnSilenceMs, speculativePauseMs } = config.vad;
-    this.endpointer.updateThresholds({ threshold, negativeThreshold, minSpeechMs, endOfTurnSilenceMs, speculativePauseMs });
+    const { threshold, negativeThreshold, minSpeechMs, speculativePauseMs } = config.vad;
+    this.endpointer.updateThresholds({ threshold, negativeThreshold, minSpeechMs, speculativePauseMs });
+    this.applyEndOfTurnRule();
     if (config.vad.preRollMs !== before.vad.preRollMs || config.vad.maxUtteranceMs !== before.vad.maxUtteranceMs) {
       this.rebuildEndpointer = true;
       this.maybeRebuildEndpointer();
@@ -400,6 +446,8 @@ export class TurnController {
         const hearing = this.hearing;
         if (!hearing) return;
         hearing.paused = false;
+        hearing.askedThisPause = false;
+        hearing.pendingVerdict = undefined;
         this.emit({ type: 'speech_resume', turn: hearing.turn, t });
         const answer = this.answer;
         if (answer?.speculative && answer.turn === hearing.turn) {
@@ -461,6 +509,32 @@ export class TurnController {
     hearing.lastPartialAt = t;
     const audio = this.endpointer.utterance();
     this.out.push({ type: 'transcribe_partial', turn: hearing.turn, audio: audio.subarray(Math.min(hearing.transcribedSamples, audio.length)) });
+  }
+
+  /**
+   * Under the model rule, once a pause in the user's speech has lasted askAfterMs the model hears
+   * the turn (once per pause). Push-to-talk turns never ask: the key ends them.
+   */
+  private maybeAskTurnModel(nowMs: number): void {
+    const hearing = this.hearing;
+    const rule = this.endOfTurn;
+    if (rule.kind !== 'model' || !hearing || hearing.askedThisPause || this.pttHeld || this.mode !== 'always-listening') return;
+    const silentMs = this.endpointer.silenceRunMs(nowMs);
+    if (silentMs === undefined || silentMs < rule.askAfterMs) return;
+    hearing.askedThisPause = true;
+    hearing.pendingVerdict = ++this.verdictRequests;
+    const audio = this.endpointer.utterance();
+    this.out.push({ type: 'classify_turn', turn: hearing.turn, request: hearing.pendingVerdict, audio: audio.slice(Math.max(0, audio.length - TURN_MODEL_WINDOW_SAMPLES)) });
+  }
+
+  private applyEndOfTurnRule(): void {
+    this.endOfTurn = endOfTurnRule(this.config, this.turnModelLoaded);
+    this.endpointer.updateThresholds({ endOfTurnSilenceMs: silenceThatEndsTurn(this.endOfTurn) });
+  }
+
+  /** The endpointer's settings: silence ends a turn after the rule's (maximum) silence. */
+  private endpointerConfig(): EngineConfig['vad'] {
+    return { ...this.config.vad, endOfTurnSilenceMs: silenceThatEndsTurn(this.endOfTurn) };
   }
 
   // ── answers ─────────────────────────────────────────────────────────────────────────────────
@@ -589,7 +663,7 @@ export class TurnController {
   private maybeRebuildEndpointer(): void {
     if (!this.rebuildEndpointer || this.hearing || this.endpointer.state !== 'silence') return;
     this.rebuildEndpointer = false;
-    this.endpointer = new Endpointer(this.config.vad);
+    this.endpointer = new Endpointer(this.endpointerConfig());
     this.endpointer.hold(this.pttHeld);
   }
 

@@ -5,37 +5,23 @@ import { EchoReferenceSchedule } from '../mic/echo/reference-schedule';
 import { MicListener } from '../mic/mic-listener';
 import type { SpeechStages } from '../stages/contracts';
 import { messageOf } from '../stages/stage-kit';
-import { StageSet, type StageOwnership } from '../stages/stage-set';
+import { StageSet } from '../stages/stage-set';
 import { resolveThreads, type ThreadPlan } from '../stages/threads';
 import { Answers } from './answers';
 import { CommandQueue } from './command-queue';
-import { applyPatch } from './configure';
+import { applyLiveChanges, applyPatch } from './configure';
 import { Conversation } from './conversation';
-import { DeadlineTimer, REAL_TIMERS, type EngineTimers } from './deadline-timer';
-import type { ConversationJournal } from './journal';
-import type { UnitSplitter } from './speech-stream';
-import { StageReloader, type StageLoaders } from './stage-reloader';
+import { DeadlineTimer, REAL_TIMERS } from './deadline-timer';
+import { EngineLifecycle } from './engine-lifecycle';
+import { StageReloader } from './stage-reloader';
 import { TurnTracer } from './trace';
+import { TurnJudge } from './turn-judge';
 import { Transcriber } from './transcriber';
 import { TtsCache } from './tts-cache';
 import { TurnController, type TurnAction } from './turn-controller';
+import type { VoiceEngineOptions } from './engine-options';
 
-export interface VoiceEngineOptions {
-  config: EngineConfig;
-  /** The conversation journal; the host that opened it owns it. */
-  journal?: ConversationJournal;
-  /** Monotonic clock in ms (tests may inject one). */
-  clock?: () => number;
-  timers?: EngineTimers;
-  /** Without them, a `configure` that needs a stage reloaded reports "restart required" instead. */
-  reloadStages?: Partial<StageLoaders>;
-  /** Who disposes the stages given to `load` (default: the engine). Stages it reloads are always its own. */
-  stageOwnership?: StageOwnership;
-  /** Cache of synthesized units (shared by the engine's answers). */
-  ttsCache?: TtsCache;
-  /** How answers cut their token stream into units (default: the chunker; the bench's peer baseline brings its own). */
-  createUnitSplitter?: () => UnitSplitter;
-}
+export type { VoiceEngineOptions } from './engine-options';
 
 /** Actions that end the moment a prefill serves: an answer starts or stops, the input resets (mute, mode change). */
 const PREFILL_STOPPERS = new Set<TurnAction['type']>(['start_answer', 'pause_answer', 'stop_answer', 'reset_input', 'forget_turn']);
@@ -67,6 +53,9 @@ export class VoiceEngine {
   private readonly reloader: StageReloader;
   private readonly answers: Answers;
   private readonly tracer: TurnTracer;
+  /** Load → ready, and the standby's way there (`loadStandby`, `follow`, `activate`). */
+  readonly lifecycle: EngineLifecycle;
+  private readonly turnJudge: TurnJudge;
   readonly ttsCache: TtsCache;
 
   private readonly deadline: DeadlineTimer;
@@ -116,6 +105,16 @@ export class VoiceEngine {
       cache: this.ttsCache,
       createUnitSplitter: options.createUnitSplitter,
     });
+    this.turnJudge = new TurnJudge({ stage: () => this.stages?.turn, emit, verdict: (turn, request, v) => this.perform(this.controller.turnVerdict(turn, request, v, this.now())) });
+    this.lifecycle = new EngineLifecycle({
+      state: () => this.state,
+      setState: (state, detail) => this.setState(state, detail),
+      install: (stages) => (this.stages = new StageSet(stages, this.options.stageOwnership ?? 'owned')),
+      restoreTurnCounter: (last) => this.controller.restoreTurnCounter(last),
+      conversation: this.conversation,
+      emit,
+      ready: () => this.perform(this.controller.setTurnModel(this.turnJudge.available(this.config))),
+    });
     this.reloader = new StageReloader(options.reloadStages, {
       stages: () => this.stages,
       emit,
@@ -161,69 +160,8 @@ export class VoiceEngine {
   }
 
   /** load → restore the conversation → warm (so the first turn finds the history cached) → ready. */
-  async load(loadStages: () => Promise<SpeechStages>): Promise<void> {
-    await this.prepare(loadStages, 'restore');
-    await this.activate();
-  }
-
-  /**
-   * A standby engine (the host keeps one to take over at once when the engine process dies): the
-   * stages are loaded and warmed with the conversation as the journal holds it now, read without
-   * touching the file (the live engine owns it). It stays in `standby` (no turn, no journal write)
-   * until `activate`; `follow` keeps its history cached as the live engine's turns are written.
-   */
-  async loadStandby(loadStages: () => Promise<SpeechStages>): Promise<void> {
-    await this.prepare(loadStages, 'peek');
-    this.setState('standby');
-  }
-
-  /** Standby: the live engine wrote a turn; its history is read again and cached (only the new part is evaluated). */
-  async follow(): Promise<void> {
-    const stages = this.stages;
-    if (this.state !== 'standby' || !stages) return;
-    await this.conversation.peek(stages.llm);
-    await stages.llm.warm();
-  }
-
-  /**
-   * Becomes the engine: the journal is read as its owner (a torn tail the dead engine left is
-   * repaired), the history given to the LLM and cached (after `follow`, only what changed is
-   * evaluated), then ready.
-   */
-  async activate(): Promise<void> {
-    const stages = this.stages;
-    if (!stages) this.failed(new Error('the engine could not take over: its models did not load'));
-    try {
-      if (this.state === 'standby') {
-        this.controller.restoreTurnCounter(await this.conversation.restore(stages.llm));
-        this.setState('warming');
-        await stages.llm.warm();
-      }
-      this.emit({ type: 'backends', backends: stages.backends });
-      this.setState('ready');
-      this.emit(this.controller.phaseEvent());
-    } catch (error) {
-      this.failed(error);
-    }
-  }
-
-  private async prepare(loadStages: () => Promise<SpeechStages>, history: 'restore' | 'peek'): Promise<void> {
-    try {
-      this.setState('loading');
-      this.stages = new StageSet(await loadStages(), this.options.stageOwnership ?? 'owned');
-      if (history === 'restore') this.controller.restoreTurnCounter(await this.conversation.restore(this.stages.llm));
-      else await this.conversation.peek(this.stages.llm);
-      this.setState('warming');
-      for (const stage of this.stages.all()) await stage.warm();
-    } catch (error) {
-      this.failed(error);
-    }
-  }
-
-  private failed(error: unknown): never {
-    this.setState('error', messageOf(error));
-    this.emit({ type: 'error', code: 'load_failed', message: messageOf(error), fatal: true });
-    throw error;
+  load(loadStages: () => Promise<SpeechStages>): Promise<void> {
+    return this.lifecycle.load(loadStages);
   }
 
   /** Applies one (already validated) command. Never throws: problems become `error` events. */
@@ -331,6 +269,8 @@ export class VoiceEngine {
         return;
       case 'reset_input':
         return this.mic.clear();
+      case 'classify_turn':
+        return this.turnJudge.classify(action.turn, action.request, action.audio);
     }
   }
 
@@ -344,15 +284,15 @@ export class VoiceEngine {
     const before = this.config;
     const { config, change } = applyPatch(before, patch, this.reloader.available);
     this.setConfig(config);
-    if (this.config.llm.systemPrompt !== before.llm.systemPrompt && this.stages) {
-      void Promise.resolve(this.stages.llm.setSystemPrompt(this.config.llm.systemPrompt)).catch((error: unknown) =>
-        this.emit({ type: 'error', code: 'configure_failed', message: `system prompt: ${messageOf(error)}`, fatal: false }),
-      );
-    }
-    if (JSON.stringify(this.config.echo) !== JSON.stringify(before.echo)) this.mic.configureEcho(this.config);
-    if (this.config.tts.voice !== before.tts.voice || this.config.tts.speed !== before.tts.speed) this.ttsCache.clear();
-    if (this.config.turn.mode !== before.turn.mode) this.mic.resetPushToTalk();
+    applyLiveChanges(before, this.config, {
+      llm: this.stages?.llm,
+      emit: (event) => this.emit(event),
+      configureEcho: (config) => this.mic.configureEcho(config),
+      clearTtsCache: () => this.ttsCache.clear(),
+      resetPushToTalk: () => this.mic.resetPushToTalk(),
+    });
     this.perform(this.controller.configure(this.config, t));
+    if (this.config.turn.endOfTurn !== before.turn.endOfTurn) this.turnJudge.available(this.config);
     if (change.reloaded.length === 0) {
       this.emit({ type: 'config_applied', ...change });
       return;

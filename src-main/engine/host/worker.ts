@@ -48,12 +48,12 @@ let standbyWork: Promise<unknown> = ready.catch(() => undefined);
 
 function control(message: StandbyControl): void {
   if (message.kind === 'standby_follow') {
-    standbyWork = standbyWork.then(() => engine.follow()).catch(() => undefined);
+    standbyWork = standbyWork.then(() => engine.lifecycle.follow()).catch(() => undefined);
     return;
   }
   standbyWork = standbyWork.then(async () => {
     connectProcessSink?.();
-    await engine.activate();
+    await engine.lifecycle.activate();
   });
   // A failed activation was reported as a fatal `error` event; stay up so the host can show it.
   standbyWork.catch(() => undefined);

@@ -343,6 +343,12 @@ export class Endpointer {
    * The current turn's audio: pre-roll + speech so far + trailing silence up to the last window
    * (since the last utterance_window, if any). Empty in `silence`. A copy.
    */
+  /** How long the silence inside the utterance has lasted at `nowMs`; undefined while voiced or outside speech. */
+  silenceRunMs(nowMs: number): number | undefined {
+    if ((this.current !== 'speech' && this.current !== 'paused') || this.silenceStartMs === undefined) return undefined;
+    return nowMs - this.silenceStartMs;
+  }
+
   utterance(): Float32Array {
     if (this.current === 'silence') return new Float32Array(0);
     return this.buffer.slice(0, this.bufferLength);

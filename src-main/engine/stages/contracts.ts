@@ -48,11 +48,22 @@ export interface TtsStage extends Stage {
   synthesize(text: string, options: { signal?: AbortSignal; voice?: string; speed?: number }): Promise<Float32Array>;
 }
 
+/** The end-of-turn model (Smart Turn): has the user finished their turn, judged from its audio? */
+export interface TurnStage extends Stage {
+  /**
+   * `audio`: the turn so far at 16 kHz (the model hears at most its last 8 s). Resolves with the
+   * probability that the turn is complete and the ms the call took (features + inference).
+   */
+  classify(audio: Float32Array, options?: { signal?: AbortSignal }): Promise<{ probability: number; ms: number }>;
+}
+
 export interface SpeechStages {
   vad: VadStage;
   stt: SttStage;
   llm: LlmStage;
   tts: TtsStage;
+  /** Optional: without it the end of a turn is decided by silence alone. */
+  turn?: TurnStage;
 }
 
 export const STAGE_NAMES: readonly StageName[] = ['vad', 'stt', 'llm', 'tts'];

@@ -5,7 +5,7 @@ import type { SpeechStages, Stage } from './contracts';
 export type StageOwnership = 'owned' | 'borrowed';
 
 /**
- * The engine's four stages and who disposes each. The set is the engine's own copy: replacing a
+ * The engine's stages (four, and the optional end-of-turn model) and who disposes each. The set is the engine's own copy: replacing a
  * stage never writes into the object it was loaded from (the bench shares one loaded set between
  * engines). A stage the engine loaded itself (a reload) is always its own to dispose; borrowed
  * stages stay loaded when they are replaced or the set is disposed.
@@ -35,6 +35,11 @@ export class StageSet {
     return this.current.tts;
   }
 
+  /** The end-of-turn model, when one was loaded. */
+  get turn(): SpeechStages['turn'] {
+    return this.current.turn;
+  }
+
   /** Where each stage runs (device and detail), as the `backends` event reports it. */
   get backends(): Record<StageName, StageBackend> {
     const { vad, stt, llm, tts } = this.current;
@@ -42,8 +47,8 @@ export class StageSet {
   }
 
   all(): Stage[] {
-    const { vad, stt, llm, tts } = this.current;
-    return [vad, stt, llm, tts];
+    const { vad, stt, llm, tts, turn } = this.current;
+    return turn ? [vad, stt, llm, tts, turn] : [vad, stt, llm, tts];
   }
 
   /** Puts a freshly loaded stage in place (it becomes the set's own) and disposes the old one if it was. */

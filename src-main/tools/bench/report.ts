@@ -42,6 +42,13 @@ export interface BenchJson {
   baseline: PipelineJson | null;
   speedup_p50: number | null;
   first_unit_distribution: BenchRun['firstUnits'] | null;
+  /** The end-of-turn model's calls in our pipeline (features + inference). */
+  turn_model_ms: { p50: number | null; p95: number | null; calls: number };
+  /**
+   * How turns ended: ours with the configured policy, the peer with silence alone, and the
+   * end-of-turn wait (speech end → end of turn confirmed) of both, same clips.
+   */
+  end_of_turn: { policy: string; model: string; wait_ms: Quantiles; silence_only_wait_ms: Quantiles | null };
   /** Hit rate of the engine's TTS unit cache, when the engine has one ("n/a" otherwise). */
   tts_cache_hit_rate: number | 'n/a';
   turns: TurnJson[];
@@ -83,6 +90,7 @@ export function toJson(run: BenchRun): BenchJson {
   const peer = pipelineJson(run.baselines.peer);
   const baseline = pipelineJson(run.baselines.sequential);
   const overhead = defined(run.ours.turns.map((t) => t.overheadMs));
+  const turnModel = run.ours.turns.flatMap((t) => t.turnModelMs);
   return {
     clips: run.clips,
     runs: run.runs,
@@ -104,6 +112,13 @@ export function toJson(run: BenchRun): BenchJson {
     baseline,
     speedup_p50: ratio(baseline?.voice_to_voice_ms.p50, ours.p50),
     first_unit_distribution: run.firstUnits ?? null,
+    turn_model_ms: { p50: q(turnModel, 50), p95: q(turnModel, 95), calls: turnModel.length },
+    end_of_turn: {
+      policy: run.config.engine.turn.endOfTurn,
+      model: run.config.models.turn,
+      wait_ms: stages(run.ours).end_of_turn_wait ?? { p50: null, p95: null },
+      silence_only_wait_ms: peer?.stages_ms.end_of_turn_wait ?? null,
+    },
     tts_cache_hit_rate: cacheHitRate(run.ours.ttsCache),
     turns: [run.ours, run.baselines.peer, run.baselines.sequential].flatMap((p) => p?.turns ?? []).map(turnJson),
   };
@@ -154,6 +169,12 @@ export function toMarkdown(json: BenchJson): string {
         `ours ${d.ours.audio_ms.p10} / ${d.ours.audio_ms.p50} / ${d.ours.audio_ms.p90}; peer ${d.peer.audio_ms.p10} / ${d.peer.audio_ms.p50} / ${d.peer.audio_ms.p90}.`,
     );
   }
+  const eot = json.end_of_turn;
+  lines.push(
+    `End of turn: ${eot.policy} (model: ${eot.model}); wait p50 / p95 ${cell(eot.wait_ms.p50)} / ${cell(eot.wait_ms.p95)} ms` +
+      (eot.silence_only_wait_ms ? ` vs silence only (peer) ${cell(eot.silence_only_wait_ms.p50)} / ${cell(eot.silence_only_wait_ms.p95)} ms` : '') +
+      `; end-of-turn model ${json.turn_model_ms.calls} calls, p50 ${cell(json.turn_model_ms.p50)} ms, p95 ${cell(json.turn_model_ms.p95)} ms.`,
+  );
   lines.push(`TTS cache hit rate: ${json.tts_cache_hit_rate}.`);
   lines.push('', '| clip | pipeline | v2v | overhead | first unit | its audio (ms) | transcript |', '|---|---|---|---|---|---|---|');
   for (const t of json.turns) {

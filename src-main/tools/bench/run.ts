@@ -59,6 +59,8 @@ export interface TurnResult {
   /** Where the overhead went: the gaps between the critical path's links. */
   overheadGapsMs?: Record<string, number>;
   turnsInClip: number;
+  /** Each call of the end-of-turn model in the clip's turns (features + inference, ms). */
+  turnModelMs: number[];
 }
 
 export interface PipelineRun {
@@ -87,7 +89,7 @@ export interface BenchConfigReport {
   engine: EngineConfig;
   threads: ThreadPlan;
   /** What each model is: the manifest id whose shapes a stand-in has, or a file. */
-  models: { stt: string; llm: string; tts: string; files: ModelPaths };
+  models: { stt: string; llm: string; tts: string; turn: string; files: ModelPaths };
   /** Differences from the app's configuration for this machine, each with why. */
   overrides: string[];
   /** Policy switches of each baseline (the only differences between pipelines). */
@@ -239,11 +241,35 @@ export const PIPELINE_POLICIES: Record<PipelineName, string> = {
   sequential: 'naive: full transcript, full reply, the whole reply synthesized in one call, then audio',
 };
 
+/**
+ * The bench's end-of-turn oracle (the stand-in model's verdicts mean nothing): "complete" once the
+ * engine has heard the end of the clip's speech, "incomplete" before. It wraps the stand-in
+ * network, whose call keeps its full cost; reports say so.
+ */
+export const TURN_ORACLE_LABEL = 'oracle: complete once the end of the clip\'s speech was heard (the stand-in network runs at full cost; its own verdict is discarded)';
+
+function withTurnOracle(stages: SpeechStages, speechHeard: () => boolean): SpeechStages {
+  return decorateStages(stages, {
+    turn: (turn) => ({
+      classify: async (audio, options) => {
+        const { ms } = await turn.classify(audio, options);
+        return { probability: speechHeard() ? 1 : 0, ms };
+      },
+    }),
+  });
+}
+
 function pipelineConfig(pipeline: PipelineName, base: EngineConfigInput): EngineConfig {
   const config = resolveConfig({
     ...base,
     llm: { maxTokens: BENCH_REPLY_TOKENS, ...base.llm },
-    turn: { ...base.turn, pipeline: pipeline === 'sequential' ? 'sequential' : 'streaming', mode: 'always-listening' },
+    turn: {
+      ...base.turn,
+      pipeline: pipeline === 'sequential' ? 'sequential' : 'streaming',
+      mode: 'always-listening',
+      // The baselines end turns on silence, as the peers do.
+      ...(pipeline === 'streaming' ? {} : { endOfTurn: 'fast' as const }),
+    },
   });
   if (pipeline !== 'peer') return config;
   return resolveConfig({
@@ -269,7 +295,9 @@ async function runPipeline(
   const clock = (): number => engine.now();
   await stages.llm.clear();
   text?.rewindReplies();
-  await engine.load(async () => instrument(stages, clock, calls));
+  let speechHeard = (): boolean => true;
+  const oracle = options.models === 'default' ? stages : withTurnOracle(stages, () => speechHeard());
+  await engine.load(async () => instrument(oracle, clock, calls));
 
   const traces = new Map<number, TurnTrace>();
   const pauses = new Map<number, number>();
@@ -309,6 +337,7 @@ async function runPipeline(
       // What the engine has heard: the frames fed, less those still queued for the VAD.
       const heard = (): number => Math.max(0, fed - engine.inputBacklog * VAD_WINDOW_SAMPLES);
       text?.setUtterance(clip.reference, clip.lastVoicedSample - clip.firstVoicedSample, { heard, speechStart: clip.firstVoicedSample });
+      speechHeard = () => heard() >= clip.lastVoicedSample;
       let lastVoicedAt = 0;
       const firstTurn = Math.max(0, ...traces.keys()) + 1;
       await feedAudio(engine, audio, {
@@ -377,6 +406,7 @@ async function runPipeline(
         overheadMs: overhead === undefined ? undefined : roundMs(overhead.total),
         overheadGapsMs: overhead?.gaps,
         turnsInClip: clipTraces.length,
+        turnModelMs: clipTraces.flatMap((tr) => (tr.verdicts ?? []).map((v) => roundMs(v.ms))),
       };
       turns.push(result);
       options.log?.(
@@ -441,7 +471,7 @@ async function measureRates(stages: SpeechStages, sample: Float32Array): Promise
 }
 
 async function describeModels(models: ModelSetName, files: ModelPaths, explicit: EngineConfig['models']): Promise<BenchConfigReport['models']> {
-  const describe: Record<'stt' | 'llm' | 'tts', string> = { stt: files.stt, llm: files.llm, tts: files.tts };
+  const describe: Record<'stt' | 'llm' | 'tts' | 'turn', string> = { stt: files.stt, llm: files.llm, tts: files.tts, turn: files.turn ?? 'none (end of turn on silence)' };
   if (models === 'standin-real') {
     for (const standin of cpuDefaultStandins()) describe[standin.role] = `${standin.id}: ${standin.shapes}`;
   } else if (models === 'standin') {
@@ -449,8 +479,10 @@ async function describeModels(models: ModelSetName, files: ModelPaths, explicit:
       stt: 'whisper tiny.en shapes (stand-in)',
       llm: 'stories260K (a real tiny llama, not a chat model)',
       tts: 'Kokoro-format ONNX, light (nearly free)',
+      ...(files.turn ? { turn: 'Smart Turn v3 network (stand-in, seeded weights)' } : {}),
     });
   }
+  if (files.turn && models !== 'default') describe.turn += `; ${TURN_ORACLE_LABEL}`;
   for (const role of ['stt', 'llm', 'tts'] as const) if (explicit[role]) describe[role] = `file ${explicit[role]} (--${role}-model)`;
   return { ...describe, files };
 }
@@ -485,7 +517,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       `bench: stand-in rates: TTS real-time factor ${rates.ttsRealTimeFactor}, STT real-time factor ${rates.sttRealTimeFactor}, ` +
         `LLM ${rates.llmTokensPerSecond} tokens/s decode, ${rates.llmPrefillTokensPerSecond} tokens/s prefill (${rates.llmPrefillTokens} prompt tokens)`,
     );
-    for (const stage of [raw.vad, raw.stt, raw.llm, raw.tts]) await stage.dispose();
+    for (const stage of [raw.vad, raw.stt, raw.llm, raw.tts, raw.turn]) await stage?.dispose();
     const { cpus } = await import('node:os');
     const cpuList = cpus();
     return {

@@ -34,7 +34,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const scenario = loadScenario(values.scenario);
-  const init = engineInitFromFlags(values, { turn: { mode: scenario.mode } });
+  // Smart end of turn unless the flags say otherwise (stand-in sets: with the scenario's oracle).
+  const init = engineInitFromFlags(values, { turn: { mode: scenario.mode, endOfTurn: 'smart' } });
   if (init.modelSet === 'default' && scenario.assistantVoice) {
     console.log('note: assistant_voice applies to stand-in models only; the real Kokoro speaks for itself');
   }

@@ -11,6 +11,7 @@ export const ENGINE_FLAG_OPTIONS = {
   'tts-model': { type: 'string' },
   voice: { type: 'string' },
   eot: { type: 'string' },
+  'end-of-turn': { type: 'string' },
   threads: { type: 'string' },
   'first-unit-words': { type: 'string' },
   'max-tokens': { type: 'string' },
@@ -25,6 +26,7 @@ export interface EngineFlags {
   'tts-model'?: string;
   voice?: string;
   eot?: string;
+  'end-of-turn'?: string;
   threads?: string;
   'first-unit-words'?: string;
   'max-tokens'?: string;
@@ -47,6 +49,11 @@ export function engineInitFromFlags(flags: EngineFlags, base: EngineConfigInput 
   };
   if (flags.voice) config.tts = { ...config.tts, voice: flags.voice };
   if (flags.eot) config.vad = { ...config.vad, endOfTurnSilenceMs: positiveInt(flags.eot, '--eot') };
+  if (flags['end-of-turn']) {
+    const policy = flags['end-of-turn'];
+    if (policy !== 'fast' && policy !== 'smart' && policy !== 'patient') throw new Error(`--end-of-turn must be fast, smart or patient (got "${policy}")`);
+    config.turn = { ...config.turn, endOfTurn: policy };
+  }
   if (flags['first-unit-words']) {
     // "min,max" e.g. --first-unit-words 2,4
     const [min, max] = flags['first-unit-words'].split(',').map((v) => positiveInt(v, '--first-unit-words'));

@@ -1,5 +1,6 @@
 import type { VoiceEngine } from '../../engine/core/voice-engine';
-import { INPUT_SAMPLE_RATE } from '../../shared/config';
+import { INPUT_SAMPLE_RATE, type EngineConfig } from '../../shared/config';
+import { endOfTurnRule, silenceThatEndsTurn } from '../../engine/core/end-of-turn';
 
 export interface FeedOptions {
   /** Real-time pace (a microphone) or as fast as the engine takes it. */
@@ -64,4 +65,13 @@ export async function waitIdle(engine: VoiceEngine, timeoutMs: number, settleMs 
     await sleep(10);
   }
   throw new Error(`the engine was still busy after ${timeoutMs} ms`);
+}
+
+/**
+ * Silence to feed after the last word of a file so its turn ends whatever the end-of-turn model
+ * says (the longest silence the settings wait before ending a turn on silence alone, and a margin):
+ * a microphone keeps sending silence, a file stops.
+ */
+export function silenceThatEndsAnyTurnMs(config: Pick<EngineConfig, 'turn' | 'vad'>): number {
+  return silenceThatEndsTurn(endOfTurnRule(config, true)) + 300;
 }

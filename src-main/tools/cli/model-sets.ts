@@ -1,4 +1,4 @@
-import type { EngineConfig } from '../../shared/config';
+import type { EngineConfig, EngineConfigInput } from '../../shared/config';
 import type { SpeechStages } from '../../engine';
 import type { EngineInit } from '../../engine/host/init';
 import { loadModelStages, resolveDefaultModelPaths, type ModelPaths } from '../../engine/runtime';
@@ -19,7 +19,19 @@ export async function resolveModelPaths(config: EngineConfig, modelSet: ModelSet
   const explicit = { stt: config.models.stt, llm: config.models.llm, tts: config.models.tts };
   const { standinModelPaths } = await import('../dev/standins/index');
   const base = await standinModelPaths(modelSet);
-  return { stt: explicit.stt || base.stt, llm: explicit.llm || base.llm, tts: explicit.tts || base.tts };
+  // The stand-in end-of-turn model's verdicts mean nothing: it is loaded only where a run asks for
+  // Smart or Patient explicitly (the bench and the scenario runner wrap it in a labelled oracle).
+  const turn = config.models.turn || (config.turn.endOfTurn !== 'fast' ? base.turn : undefined);
+  return { stt: explicit.stt || base.stt, llm: explicit.llm || base.llm, tts: explicit.tts || base.tts, ...(turn ? { turn } : {}) };
+}
+
+/**
+ * A dev run on stand-in models ends turns on silence (Fast) unless its config chooses otherwise:
+ * the stand-in end-of-turn model would decide at random.
+ */
+export function withDevEndOfTurn(config: EngineConfigInput, modelSet: ModelSetName): EngineConfigInput {
+  if (modelSet === 'default' || config.turn?.endOfTurn !== undefined) return config;
+  return { ...config, turn: { ...config.turn, endOfTurn: 'fast' } };
 }
 
 /**
@@ -47,8 +59,9 @@ export async function resolveInit(init: CliEngineInit): Promise<EngineInit> {
   const { modelSet, ...rest } = init;
   if (modelSet === 'default') return rest;
   const { resolveConfig } = await import('../../shared/config');
-  const paths = await resolveModelPaths(resolveConfig(init.config), modelSet);
-  return { ...rest, config: { ...init.config, models: { ...init.config.models, ...paths } } };
+  const config = withDevEndOfTurn(init.config, modelSet);
+  const paths = await resolveModelPaths(resolveConfig(config), modelSet);
+  return { ...rest, config: { ...config, models: { ...config.models, ...paths } } };
 }
 
 /**

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DownloadError, downloadModel, formatBytes, type DownloadProgress } from '../../models/downloader';
 import { modelSetFor, type HardwareProfile } from '../../app/engine-config';
 import { detectHardware } from '../../app/hardware';
-import { ManifestError, type ModelEntry } from '../../models/manifest';
+import { entryBytes, ManifestError, type ModelEntry } from '../../models/manifest';
 import { defaultUserDataDir, ModelStore, type ModelStatus } from '../../models/store';
 
 /**
@@ -78,12 +78,13 @@ function list(store: ModelStore, hw: HardwareProfile): number {
   const rows = [['ID', 'ROLE', 'DEFAULT', 'SIZE', 'STATUS', 'LICENSE', 'NAME']];
   for (const s of store.status()) {
     const entry = store.entry(s.id);
-    rows.push([s.id, s.role, defaultMark(s), entry.bundled ? '(bundled)' : formatBytes(s.bytes), statusText(s), entry.license, s.displayName]);
+    const sizeUnknown = !entry.bundled && entry.files.some((f) => f.bytes === undefined) && s.state !== 'installed';
+    rows.push([s.id, s.role, defaultMark(s), entry.bundled ? '(bundled)' : sizeUnknown ? '(size at download)' : formatBytes(s.bytes), statusText(s), entry.license, s.displayName]);
   }
   console.log(table(rows));
   const cpu = store.defaultSet({ gpu: false });
   const gpu = store.defaultSet({ gpu: true });
-  const sum = (set: ModelEntry[]): string => formatBytes(set.reduce((n, e) => n + e.files.reduce((m, f) => m + f.bytes, 0), 0));
+  const sum = (set: ModelEntry[]): string => formatBytes(set.reduce((n, e) => n + entryBytes(e), 0));
   const choice = modelSetFor(hw);
   const mark = (gpuSet: boolean): string => (gpuSet === choice.gpu ? '  ← default on this machine' : '');
   console.log(`\ndefault set: cpu ${sum(cpu)} (${cpu.map((e) => e.id).join(', ')})${mark(false)}`);

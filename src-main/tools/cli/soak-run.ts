@@ -10,10 +10,10 @@ import { VoiceEngine, type LlmStage } from '../../engine';
 import { decorateLlm } from '../dev/stage-decorators';
 
 import { LlamaChat, type LlmResponse } from '../../engine/stages/llm/llama-chat';
-import { loadStages, resolveModelPaths, type CliEngineInit } from './model-sets';
+import { loadStages, resolveModelPaths, withDevEndOfTurn, type CliEngineInit } from './model-sets';
 import { resolveThreads } from '../../engine/stages/threads';
 import { percentile } from '../../shared/stats';
-import { feedAudio, waitIdle } from './feeder';
+import { feedAudio, silenceThatEndsAnyTurnMs, waitIdle } from './feeder';
 
 export interface SoakClip {
   samples: Float32Array;
@@ -99,7 +99,7 @@ const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 1
 
 export async function runSoak({ init, clips, turns, warmupTurns, turnTimeoutMs, log = () => undefined }: SoakOptions): Promise<SoakReport> {
   if (clips.length === 0) throw new Error('soak: no clips to play');
-  const config = resolveConfig(init.config);
+  const config = resolveConfig(withDevEndOfTurn(init.config, init.modelSet));
   const loaded = await loadStages(config, await resolveModelPaths(config, init.modelSet), init.modelSet);
   let llmCalls: LlmCall[] = [];
   const stages = { ...loaded, llm: recordingLlm(loaded.llm, (call) => llmCalls.push(call)) };
@@ -124,7 +124,8 @@ export async function runSoak({ init, clips, turns, warmupTurns, turnTimeoutMs, 
 
   async function playTurns(): Promise<SoakReport> {
     const samples: Sample[] = [];
-    const silence = new Float32Array(Math.round(0.6 * INPUT_SAMPLE_RATE));
+    // Enough for each turn to end on silence whatever the end-of-turn model says (a file stops, a microphone does not).
+    const silence = new Float32Array(Math.round((Math.max(600, silenceThatEndsAnyTurnMs(config)) / 1000) * INPUT_SAMPLE_RATE));
     const started = performance.now();
     for (let i = 0; i < turns; i++) {
       const clip = clips[i % clips.length]!;

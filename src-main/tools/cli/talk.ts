@@ -13,7 +13,7 @@ import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../../shar
 import { createEngine } from '../../engine/runtime';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { resolveInit, wrapForModelSet } from './model-sets';
-import { feedAudio, waitIdle } from './feeder';
+import { feedAudio, silenceThatEndsAnyTurnMs, waitIdle } from './feeder';
 import { runEngineCli } from './run-engine-cli';
 
 const USAGE = `usage: npm run talk -- --in <wav> [--out reply.wav] [--models standin|standin-real|default] [--json] [--fast] [--ptt]
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       fast: { type: 'boolean', default: false },
       ptt: { type: 'boolean', default: false },
-      'trailing-silence': { type: 'string', default: '1500' },
+      'trailing-silence': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     log(`note: ${values.in} is ${input.sourceSampleRate} Hz / ${input.sourceChannels} ch; converted to 16 kHz mono`);
   }
   const init = engineInitFromFlags(values, values.ptt ? { turn: { mode: 'push-to-talk' } } : {});
-  const { engine, ready } = createEngine(await resolveInit(init), { wrapStages: (stages) => wrapForModelSet(stages, init.modelSet) });
+  const { engine, ready, config: engineConfig } = createEngine(await resolveInit(init), { wrapStages: (stages) => wrapForModelSet(stages, init.modelSet) });
 
   const replyAudio: Float32Array[] = [];
   const audioPerTurn = new Map<number, number>();
@@ -108,7 +108,9 @@ async function main(): Promise<number> {
     for (const [stage, detail] of Object.entries(backends)) log(`  ${stage.padEnd(3)}  ${detail}`);
     log(`playing ${values.in} (${(input.durationMs / 1000).toFixed(1)} s)${values.fast ? ' as fast as possible' : ' in real time'}…`);
   }
-  const trailing = new Float32Array(Math.round((Number(values['trailing-silence']) / 1000) * 16000));
+  // Enough silence after the file for its turn to end on silence, whatever the end-of-turn model says.
+  const trailingMs = values['trailing-silence'] !== undefined ? Number(values['trailing-silence']) : Math.max(1500, silenceThatEndsAnyTurnMs(engineConfig));
+  const trailing = new Float32Array(Math.round((trailingMs / 1000) * 16000));
   if (values.ptt) engine.handle({ type: 'ptt', pressed: true });
   await feedAudio(engine, input.samples, { realtime: !values.fast });
   if (values.ptt) engine.handle({ type: 'ptt', pressed: false });

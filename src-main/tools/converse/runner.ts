@@ -28,6 +28,7 @@ export class MicTimeline implements MicRecord {
   readonly energyDb: number[] = [];
   readonly hop = ENVELOPE_HOP;
   readonly words: PlacedWord[] = [];
+  readonly speech: Array<{ start: number; end: number }> = [];
 
   append(frame: Float32Array): void {
     for (let i = 0; i + this.hop <= frame.length; i += this.hop) this.energyDb.push(energyDbOf(frame, i, this.hop));
@@ -170,6 +171,7 @@ export async function runScenario(engine: VoiceEngine, scenario: Scenario, optio
       record.placed.push({ part: index, clip, start: cursor });
       const voiced = clip.speechEnd - clip.speechStart;
       clip.words.forEach((word, k) => mic.words.push({ word, at: cursor + clip.speechStart + Math.round(((k + 0.5) / clip.words.length) * voiced) }));
+      mic.speech.push({ start: cursor + clip.speechStart, end: cursor + clip.speechEnd });
       speechStart = Math.min(speechStart, cursor + clip.speechStart);
       speechEnd = cursor + clip.speechEnd;
       cursor += clip.samples.length + samplesOf(part.gapMs);

@@ -1,8 +1,8 @@
-import type { SpeechStages, SttStage, TtsStage } from '../../engine/stages/contracts';
+import type { SpeechStages, SttStage, TtsStage, TurnStage } from '../../engine/stages/contracts';
 import { resample } from '../../audio/wav';
 import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE } from '../../shared/config';
 import type { ModelSetName } from '../cli/model-sets';
-import { decorateStt, decorateTts } from '../dev/stage-decorators';
+import { decorateStt, decorateTts, decorateTurn } from '../dev/stage-decorators';
 
 /**
  * Dev model sets only. The stand-in STT says random words and the stand-in TTS speaks noise; for a
@@ -31,6 +31,8 @@ export interface MicRecord {
   readonly hop: number;
   /** The words of every clip placed so far. */
   readonly words: readonly PlacedWord[];
+  /** Where each placed clip's speech starts and ends (samples). */
+  readonly speech: ReadonlyArray<{ start: number; end: number }>;
 }
 
 const FLOOR_DB = -80;
@@ -116,11 +118,27 @@ export function assistantVoiceTts(inner: TtsStage, voice: Float32Array, outputRa
   });
 }
 
+/**
+ * The scenario's end-of-turn oracle (the stand-in model's verdicts mean nothing): "complete" when
+ * no clip's speech is under way on the microphone, "incomplete" inside one. The stand-in network
+ * still runs at full cost; its own verdict is discarded.
+ */
+export function scenarioTurnOracle(inner: TurnStage, mic: MicRecord): TurnStage {
+  return decorateTurn(inner, {
+    classify: async (audio, options) => {
+      const { ms } = await inner.classify(audio, options);
+      const speaking = mic.speech.some((s) => s.start <= mic.fed && mic.fed < s.end);
+      return { probability: speaking ? 0 : 1, ms };
+    },
+  });
+}
+
 export function withScenarioAdapters(stages: SpeechStages, mic: MicRecord, voice: Float32Array | undefined, outputRate: number): SpeechStages {
   return {
     ...stages,
     stt: scenarioStt(stages.stt, mic),
     tts: voice ? assistantVoiceTts(stages.tts, voice, outputRate) : stages.tts,
+    ...(stages.turn ? { turn: scenarioTurnOracle(stages.turn, mic) } : {}),
   };
 }
 

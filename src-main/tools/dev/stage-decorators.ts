@@ -1,4 +1,4 @@
-import type { LlmStage, SpeechStages, SttStage, TtsStage, VadStage } from '../../engine/stages/contracts';
+import type { LlmStage, SpeechStages, SttStage, TtsStage, TurnStage, VadStage } from '../../engine/stages/contracts';
 
 /**
  * Dev and bench instruments wrap stages through their contracts: each wrapper implements the
@@ -11,6 +11,7 @@ export interface StageOverrides {
   stt?: (inner: SttStage) => Pick<SttStage, 'transcribe'>;
   llm?: (inner: LlmStage) => Pick<LlmStage, 'respond'>;
   tts?: (inner: TtsStage) => Pick<TtsStage, 'synthesize'>;
+  turn?: (inner: TurnStage) => Pick<TurnStage, 'classify'>;
 }
 
 export function decorateVad(inner: VadStage, { probability }: Pick<VadStage, 'probability'>): VadStage {
@@ -69,13 +70,25 @@ export function decorateTts(inner: TtsStage, { synthesize }: Pick<TtsStage, 'syn
   };
 }
 
+export function decorateTurn(inner: TurnStage, { classify }: Pick<TurnStage, 'classify'>): TurnStage {
+  return {
+    get backend() {
+      return inner.backend;
+    },
+    warm: () => inner.warm(),
+    dispose: () => inner.dispose(),
+    classify,
+  };
+}
+
 /** The stage set with the given run methods replaced (the others are the stages themselves). */
 export function decorateStages(stages: SpeechStages, overrides: StageOverrides): SpeechStages {
-  const { vad, stt, llm, tts } = stages;
+  const { vad, stt, llm, tts, turn } = stages;
   return {
     vad: overrides.vad ? decorateVad(vad, overrides.vad(vad)) : vad,
     stt: overrides.stt ? decorateStt(stt, overrides.stt(stt)) : stt,
     llm: overrides.llm ? decorateLlm(llm, overrides.llm(llm)) : llm,
     tts: overrides.tts ? decorateTts(tts, overrides.tts(tts)) : tts,
+    ...(turn ? { turn: overrides.turn ? decorateTurn(turn, overrides.turn(turn)) : turn } : {}),
   };
 }

@@ -24,7 +24,8 @@ export function useStatus(): { key: string; label: string } {
   if (link === 'connecting') return { key: 'connecting', label: 'Connecting…' };
   if (link === 'closed') return { key: 'offline', label: 'Engine offline' };
   if (engineState === 'loading' || engineState === 'idle') return { key: 'loading', label: 'Loading models…' };
-  if (engineState === 'warming') return { key: 'loading', label: 'Warming up…' };
+  // A standby engine taking over after a crash passes through `standby` on its way to ready.
+  if (engineState === 'warming' || engineState === 'standby') return { key: 'loading', label: 'Warming up…' };
   if (engineState === 'error') return { key: 'offline', label: 'Engine error' };
   if (muted) return { key: 'muted', label: 'Muted' };
   // Never "Listening" while the browser keeps the microphone or the speaker from working; but a

@@ -11,6 +11,7 @@ import {
   toChromeTrace,
   voiceToVoiceMs,
   HELD_STAGE,
+  TURN_MODEL_STAGE,
   WATERFALL_STAGES,
   type AxisDomain,
 } from '../latency-math';
@@ -53,9 +54,9 @@ function WaterfallRow({ trace, domain }: { trace: TurnTrace; domain: AxisDomain 
         <span className={trace.interrupted ? 'wf-v2v interrupted' : 'wf-v2v'}>{formatMs(v2v)}</span>
       </div>
       <div className="wf-track">
-        {bars.map((b) => (
+        {bars.map((b, i) => (
           <span
-            key={b.key}
+            key={`${b.key}-${i}`}
             data-duration={b.durationMs.toFixed(1)}
             className={`wf-bar stage-${b.key}${b.beforeOrigin ? ' early' : ''}`}
             style={{ left: `${b.leftPct}%`, width: `max(${b.widthPct}%, 2px)` }}
@@ -98,7 +99,7 @@ function Waterfall({ traces }: { traces: TurnTrace[] }): ReactElement {
         ms after the end of your speech (typed: after the send). Each row is what you waited for, in order: its parts add up to the time before you heard the reply.
       </div>
       <ul className="wf-legend">
-        {[...WATERFALL_STAGES, HELD_STAGE].map((s) => (
+        {[...WATERFALL_STAGES, HELD_STAGE, TURN_MODEL_STAGE].map((s) => (
           <li key={s.key}>
             <span className={`swatch stage-${s.key}`} aria-hidden="true" />
             {s.label}

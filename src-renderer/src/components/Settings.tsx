@@ -164,6 +164,7 @@ const PATH_LABELS: Readonly<Record<string, string>> = {
   'tts.speed': 'Speaking speed',
   'llm.systemPrompt': 'System prompt',
   'vad.endOfTurnSilenceMs': 'End-of-turn silence',
+  'turn.endOfTurn': 'End of turn',
   'echo.enabled': 'I use headphones',
   'turn.mode': 'Listening mode',
   'llm.gpu': 'Use the GPU',
@@ -307,9 +308,30 @@ export function SettingsDrawer({ open, onClose }: { open: boolean; onClose(): vo
               />
             </Field>
             <Field
+              label="End of turn"
+              htmlFor="set-end-of-turn"
+              hint={
+                settings.endOfTurn === 'fast'
+                  ? 'Answers after the silence below. Quickest, but a pause mid-sentence ends your turn.'
+                  : settings.endOfTurn === 'smart'
+                    ? 'Listens to how you spoke: a pause mid-sentence does not end your turn; a finished sentence is answered at once. Up to 2 s of silence.'
+                    : 'Like Smart, waiting longer (up to 3 s) and answering early only when it is sure you have finished.'
+              }
+            >
+              <select id="set-end-of-turn" data-testid="set-end-of-turn" value={settings.endOfTurn} onChange={(e) => save({ endOfTurn: e.target.value as AppSettings['endOfTurn'] })}>
+                <option value="fast">Fast (silence only)</option>
+                <option value="smart">Smart</option>
+                <option value="patient">Patient</option>
+              </select>
+            </Field>
+            <Field
               label={`End-of-turn silence · ${eot} ms`}
               htmlFor="set-eot"
-              hint="How long you pause before Murmur answers. Shorter is snappier; longer interrupts you less."
+              hint={
+                settings.endOfTurn === 'fast'
+                  ? 'How long you pause before Murmur answers. Shorter is snappier; longer interrupts you less.'
+                  : 'Used by Fast, and by Smart or Patient when the end-of-turn model is not installed.'
+              }
             >
               <input
                 id="set-eot"

@@ -49,7 +49,7 @@ describe('standby engine (the host keeps one to take over a crashed engine at on
     const engine = new VoiceEngine({ config: resolveConfig(TEST_CONFIG), journal: new ConversationJournal(file), stageOwnership: 'borrowed' });
     const events: EngineEvent[] = [];
     engine.on((event) => events.push(event));
-    await engine.loadStandby(async () => ({ ...stages, llm }));
+    await engine.lifecycle.loadStandby(async () => ({ ...stages, llm }));
 
     expect(engine.engineState).toBe('standby');
     expect(readFileSync(file).equals(before), 'a standby never repairs or writes the journal the live engine owns').toBe(true);
@@ -61,12 +61,12 @@ describe('standby engine (the host keeps one to take over a crashed engine at on
 
     // The live engine finishes turn 3; the host says so.
     writeFileSync(file, line(1) + line(2) + line(3));
-    await engine.follow();
+    await engine.lifecycle.follow();
     expect(restored.at(-1)).toEqual([1, 2, 3]);
 
     // It crashes while appending turn 4: the standby takes over.
     appendFileSync(file, line(4).slice(0, 11));
-    await engine.activate();
+    await engine.lifecycle.activate();
     expect(engine.engineState).toBe('ready');
     expect(readFileSync(file, 'utf8')).toBe(line(1) + line(2) + line(3));
     const history = events.filter((e): e is Extract<EngineEvent, { type: 'history' }> => e.type === 'history').at(-1);

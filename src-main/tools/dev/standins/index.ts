@@ -3,6 +3,7 @@ import type { ModelPaths } from '../../../engine/runtime';
 import { defaultManifest, defaultModels } from '../../../models/manifest';
 import { ensureKokoroStandin } from './kokoro-onnx';
 import { ensureQwenStandin } from './qwen-gguf';
+import { ensureSmartTurnStandin } from './smart-turn-onnx';
 import { ensureWhisperStandin } from './whisper-ggml';
 
 /**
@@ -13,7 +14,7 @@ import { ensureWhisperStandin } from './whisper-ggml';
  */
 
 export interface StandinModel {
-  role: 'stt' | 'llm' | 'tts';
+  role: 'stt' | 'llm' | 'tts' | 'turn';
   /** The manifest id whose shapes the stand-in has. */
   id: string;
   /** What the stand-in is, for reports. */
@@ -37,6 +38,11 @@ const STANDINS_BY_MODEL_ID: Record<string, Omit<StandinModel, 'id'>> = {
     role: 'llm',
     shapes: 'Qwen2.5-0.5B-Instruct shapes (qwen2, 290 tensors, Q8_0) + the real Qwen tokenizer and ChatML template',
     ensure: () => ensureQwenStandin(),
+  },
+  'smart-turn-v3': {
+    role: 'turn',
+    shapes: 'Smart Turn v3 network (Whisper-tiny encoder + pooling + classifier, fp32, seeded weights: verdicts meaningless)',
+    ensure: () => ensureSmartTurnStandin(),
   },
   // One calibrated stand-in for every Kokoro precision: the published CPU figure it is calibrated to
   // (PERFORMANCE.md) is the less favourable one, whatever the dtype (q8 measures no faster than fp32).
@@ -74,11 +80,12 @@ export async function standinModelPaths(set: 'standin' | 'standin-real'): Promis
       stt: await ensureWhisperStandin('tiny.en'),
       llm: sharedPath('models/llm/stories260K.gguf'),
       tts: await ensureKokoroStandin('light'),
+      turn: await ensureSmartTurnStandin(),
     };
   }
   const paths: Partial<ModelPaths> = {};
   for (const standin of cpuDefaultStandins()) paths[standin.role] = await standin.ensure();
-  const { stt, llm, tts } = paths;
+  const { stt, llm, tts, turn } = paths;
   if (!stt || !llm || !tts) throw new Error('the CPU default model set lacks an stt, llm or tts model');
-  return { stt, llm, tts };
+  return { stt, llm, tts, ...(turn ? { turn } : {}) };
 }

@@ -3,6 +3,7 @@ import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { cacheDir, sharedPath } from '../shared-data';
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor } from './onnx-writer';
+import { seededNormals } from './seeded';
 
 /**
  * A compute-equivalent stand-in for Kokoro-82M v1.0 in the onnx-community layout.
@@ -85,26 +86,6 @@ const COST_SHAPES: Record<KokoroCostProfile, CostShape> = {
 export interface WriteKokoroStandinOptions {
   outDir: string;
   costProfile: KokoroCostProfile;
-}
-
-/** Deterministic N(0, 1) values (mulberry32 + Box–Muller), so the files are byte-identical. */
-function seededNormals(seed: number, count: number, scale: number): Float32Array {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(uniform()));
-    const theta = 2 * Math.PI * uniform();
-    out[i] = r * Math.cos(theta) * scale;
-    if (i + 1 < count) out[i + 1] = r * Math.sin(theta) * scale;
-  }
-  return out;
 }
 
 const f32 = (name: string, dims: number[], values: ArrayLike<number>): OnnxTensor => ({
