@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VoiceEngine } from '../../../src-main/engine';
-import { SmartTurn } from '../../../src-main/engine/stages/turn/smart-turn';
+import { LogMel } from '../../../src-main/engine/stages/turn/log-mel';
+import { SmartTurn, whisperExtractorFor8s, windowOf } from '../../../src-main/engine/stages/turn/smart-turn';
 import { resolveConfig } from '../../../src-main/shared/config';
 import type { EngineEvent } from '../../../src-main/shared/events';
 import { decorateTurn } from '../../../src-main/tools/dev/stage-decorators';
@@ -41,6 +42,27 @@ describe('Smart Turn v3 stage (the stand-in network: seeded weights, real format
     // The stand-in's verdicts mean nothing; its cost is the network's (printed for the record).
     const { ms } = await model.classify(speech);
     console.log(`smart turn stand-in: ${ms.toFixed(1)} ms per call (8 s window, 2 threads)`);
+  });
+
+  it("computes the library's Whisper log-mel features (transformers.js WhisperFeatureExtractor), only faster", async () => {
+    const extractor = whisperExtractorFor8s();
+    const fast = new LogMel({
+      window: (extractor as unknown as { window: Float64Array }).window,
+      melFilters: (extractor.config as { mel_filters: number[][] }).mel_filters,
+      hop: 160,
+      frames: 800,
+    });
+    const speech = clip('jfk.wav');
+    // A short turn (zero-padded), a full 8 s one, and near-silence.
+    for (const audio of [speech.subarray(0, 24000), speech.subarray(speech.length - 128000), new Float32Array(16000).fill(1e-4)]) {
+      const window = windowOf(audio);
+      const expected = (await extractor(window)).input_features.data as Float32Array;
+      const actual = fast.compute(window);
+      expect(actual.length).toBe(expected.length);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)));
+      expect(worst).toBeLessThan(1e-4);
+    }
   });
 
   it('refuses what is not a Smart Turn model, with a clear error', async () => {
