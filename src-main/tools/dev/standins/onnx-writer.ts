@@ -4,7 +4,7 @@
  * (the stand-in models). Field numbers follow onnx/onnx.proto (proto2).
  */
 
-export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
+export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT64: 7 } as const;
 export type OnnxDataTypeCode = (typeof OnnxDataType)[keyof typeof OnnxDataType];
 
 export type OnnxDim = number | string;
@@ -19,7 +19,7 @@ export interface OnnxValueInfo {
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | BigInt64Array | Int8Array | Uint8Array;
 }
 
 export type OnnxAttributeValue =
@@ -130,7 +130,8 @@ class ProtoWriter {
   }
 }
 
-function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(data: OnnxTensor['data']): Uint8Array {
+  if (data instanceof Int8Array || data instanceof Uint8Array) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
   if (data instanceof Float32Array) data.forEach((v, i) => view.setFloat32(i * 4, v, true));
@@ -138,9 +139,16 @@ function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
   return out;
 }
 
+function dataTypeOf(data: OnnxTensor['data']): OnnxDataTypeCode {
+  if (data instanceof Float32Array) return OnnxDataType.FLOAT;
+  if (data instanceof Int8Array) return OnnxDataType.INT8;
+  if (data instanceof Uint8Array) return OnnxDataType.UINT8;
+  return OnnxDataType.INT64;
+}
+
 function writeTensor(w: ProtoWriter, t: OnnxTensor): void {
   for (const d of t.dims) w.int(1, d); // dims
-  w.int(2, t.data instanceof Float32Array ? OnnxDataType.FLOAT : OnnxDataType.INT64); // data_type
+  w.int(2, dataTypeOf(t.data)); // data_type
   w.string(8, t.name); // name
   w.raw(9, littleEndianBytes(t.data)); // raw_data
 }
