@@ -13,6 +13,8 @@ export class Conversation {
   /** turn_done events wait for the journal write; they go out in order. */
   private written: Promise<void> = Promise.resolve();
   private unwritten = 0;
+  /** Standby: the last journaled turn its LLM holds. */
+  private followed: number | undefined;
 
   constructor(
     private readonly journal: ConversationJournal | undefined,
@@ -39,7 +41,30 @@ export class Conversation {
    * remembering anything (another engine owns the file and may be writing its last line).
    */
   async peek(llm: LlmStage): Promise<void> {
-    if (this.journal) await llm.restore(this.journal.peek());
+    if (!this.journal) return;
+    const turns = this.journal.peek();
+    await llm.restore(turns);
+    this.followed = turns.at(-1)?.turn ?? 0;
+  }
+
+  /**
+   * Standby: the turns the live engine wrote since the last peek or follow are committed to the LLM
+   * as the live engine committed them (so its history and KV cache stay aligned: only the new turn
+   * is evaluated, trimmed turns are erased from the cache). A journal that went back (cleared)
+   * is read again whole.
+   */
+  async follow(llm: LlmStage): Promise<void> {
+    if (!this.journal) return;
+    const turns = this.journal.peek();
+    const last = turns.at(-1)?.turn ?? 0;
+    if (this.followed === undefined || last < this.followed) {
+      await this.peek(llm);
+      return;
+    }
+    for (const turn of turns) {
+      if (turn.turn > this.followed) await llm.commit(turn.user, turn.assistant, turn.interrupted);
+    }
+    this.followed = last;
   }
 
   /** Reads the journal and gives the LLM its history; returns the last turn number. */

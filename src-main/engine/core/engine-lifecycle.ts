@@ -44,7 +44,7 @@ export class EngineLifecycle {
   async follow(): Promise<void> {
     const stages = this.stages;
     if (this.host.state() !== 'standby' || !stages) return;
-    await this.host.conversation.peek(stages.llm);
+    await this.host.conversation.follow(stages.llm);
     await stages.llm.warm();
   }
 

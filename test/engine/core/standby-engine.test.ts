@@ -34,13 +34,19 @@ describe('standby engine (the host keeps one to take over a crashed engine at on
 
     const stages = await standinStages();
     await stages.llm.clear();
-    // The LLM's restores are recorded (what history the standby holds), through its contract.
-    const restored: number[][] = [];
+    // What history the standby's LLM holds is recorded through its contract (restores and commits).
+    let held: string[] = [];
+    let restores = 0;
     const llm = new Proxy(stages.llm, {
       get(target, key, receiver) {
         if (key === 'restore') return (turns: readonly ChatTurn[]) => {
-          restored.push(turns.map((t) => (t as ConversationTurn).turn));
+          restores++;
+          held = turns.map((t) => t.user);
           return target.restore(turns);
+        };
+        if (key === 'commit') return (user: string, assistant: string, interrupted: boolean) => {
+          held.push(user);
+          return target.commit(user, assistant, interrupted);
         };
         const value: unknown = Reflect.get(target, key, receiver);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -53,7 +59,7 @@ describe('standby engine (the host keeps one to take over a crashed engine at on
 
     expect(engine.engineState).toBe('standby');
     expect(readFileSync(file).equals(before), 'a standby never repairs or writes the journal the live engine owns').toBe(true);
-    expect(restored.at(-1), 'the append in progress is not read').toEqual([1, 2]);
+    expect(held, 'the append in progress is not read').toEqual(['question 1', 'question 2']);
     // A standby answers nothing.
     engine.handle({ type: 'text_input', text: 'hello?' });
     await new Promise((r) => setTimeout(r, 200));
@@ -62,7 +68,9 @@ describe('standby engine (the host keeps one to take over a crashed engine at on
     // The live engine finishes turn 3; the host says so.
     writeFileSync(file, line(1) + line(2) + line(3));
     await engine.lifecycle.follow();
-    expect(restored.at(-1)).toEqual([1, 2, 3]);
+    // Committed as the live engine committed it (its KV cache stays aligned), not read again whole.
+    expect(held).toEqual(['question 1', 'question 2', 'question 3']);
+    expect(restores).toBe(1);
 
     // It crashes while appending turn 4: the standby takes over.
     appendFileSync(file, line(4).slice(0, 11));

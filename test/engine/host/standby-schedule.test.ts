@@ -24,6 +24,19 @@ describe('StandbySchedule (when a host loads its standby engine)', () => {
     expect(load, 'once per want').toHaveBeenCalledTimes(1);
   });
 
+  it('an answer that only plays (its synthesis done) leaves the cores idle: the standby may load', () => {
+    const load = vi.fn();
+    const schedule = new StandbySchedule({ delayMs: 750, maxWaitMs: 8000, load, follow: () => undefined });
+    schedule.want();
+    schedule.observe({ type: 'llm_request', turn: 1, t: 0 });
+    schedule.observe(phase('speaking'));
+    vi.advanceTimersByTime(2000);
+    expect(load).not.toHaveBeenCalled();
+    schedule.observe({ type: 'tts_done', turn: 1, t: 0 });
+    vi.advanceTimersByTime(750);
+    expect(load).toHaveBeenCalledTimes(1);
+  });
+
   it('loads at the latest after maxWaitMs, however busy the engine is', () => {
     const load = vi.fn();
     const schedule = new StandbySchedule({ delayMs: 1000, maxWaitMs: 8000, load, follow: () => undefined });
