@@ -142,6 +142,8 @@ export class TurnController {
   private turnModelLoaded = false;
   private endOfTurn: EndOfTurnRule;
   private verdictRequests = 0;
+  /** Engine time of a point on the input clock, as the latest window placed it. */
+  private lastTimeOf: (inputMs: number) => number = (inputMs) => inputMs;
 
   constructor(config: EngineConfig) {
     this.config = config;
@@ -168,6 +170,7 @@ export class TurnController {
     }
     const offset = w.t - w.endMs;
     const timeOf = w.timeOf ?? ((inputMs: number): number => inputMs + offset);
+    this.lastTimeOf = timeOf;
     if (!this.hearing && this.endpointer.state === 'silence' && this.echoMayBeHeard(w.t, w.startMs)) {
       // The microphone hears the answer (or its echo dying out): its echo must not start a turn, so
       // the endpointer only keeps the audio and the barge-in detector, which weighs what the echo
@@ -216,8 +219,10 @@ export class TurnController {
     const hearing = this.hearing;
     if (!complete || hearing?.turn !== turn || hearing.pendingVerdict !== request || this.pttHeld) return this.flush();
     hearing.pendingVerdict = undefined;
-    const offset = t - this.lastWindowEndMs;
-    for (const event of this.endpointer.forceEnd(this.lastWindowEndMs)) this.onEndpoint(event, roundMs(event.t + offset));
+    // The turn ends now (the verdict's time); its speech ended where the audio says.
+    for (const event of this.endpointer.forceEnd(this.lastWindowEndMs)) {
+      this.onEndpoint(event, event.kind === 'eot_confirmed' ? t : roundMs(Math.min(t, this.lastTimeOf(event.t))));
+    }
     return this.flush();
   }
 

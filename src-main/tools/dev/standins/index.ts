@@ -41,7 +41,7 @@ const STANDINS_BY_MODEL_ID: Record<string, Omit<StandinModel, 'id'>> = {
   },
   'smart-turn-v3': {
     role: 'turn',
-    shapes: 'Smart Turn v3 network (Whisper-tiny encoder + pooling + classifier, fp32, seeded weights: verdicts meaningless)',
+    shapes: 'Smart Turn v3 network (Whisper-tiny encoder + pooling + classifier, int8 weight matrices, seeded weights: verdicts meaningless)',
     ensure: () => ensureSmartTurnStandin(),
   },
   // One calibrated stand-in for every Kokoro precision: the published CPU figure it is calibrated to
