@@ -53,9 +53,20 @@ export class LogMel {
     // Centred frames over the audio reflected at both ends (as numpy's "reflect").
     const padded = new Float64Array(audio.length + 2 * half);
     for (let i = 0; i < padded.length; i++) padded[i] = sampleReflected(audio, i - half);
+    const silent = Math.log10(1e-10);
     for (let f = 0; f < frames; f++) {
       const start = f * hop;
-      for (let j = 0; j < this.nFft; j++) this.frame[j] = (padded[start + j] ?? 0) * (window[j] as number);
+      let energy = 0;
+      for (let j = 0; j < this.nFft; j++) {
+        const v = (padded[start + j] ?? 0) * (window[j] as number);
+        this.frame[j] = v;
+        energy += v * v;
+      }
+      if (energy === 0) {
+        // A frame of the zero padding after a short turn: its spectrum is zero, no transform needed.
+        for (let m = 0; m < mels; m++) out[m * frames + f] = silent;
+        continue;
+      }
       this.fft.transform(this.frame, 0, this.re, this.im);
       for (let k = 0; k < this.bins; k++) power[k] = (this.re[k] as number) ** 2 + (this.im[k] as number) ** 2;
       for (let m = 0; m < mels; m++) {

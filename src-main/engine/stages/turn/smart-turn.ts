@@ -86,6 +86,9 @@ export class SmartTurn implements TurnStage {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // It runs beside the speculative answer's transcription: threads that spin while waiting
+        // would take the cores whisper needs (and whisper's spinning threads would take its).
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
     } catch (error) {
       throw new SmartTurnModelError(modelPath, `onnxruntime could not load it (${(error as Error).message})`);
