@@ -120,6 +120,19 @@ describe('waterfall geometry', () => {
   });
 });
 
+describe('end-of-turn model marks', () => {
+  it('shows each verdict as a mark beside the wait (from its call to its verdict), not as a part of the critical path', () => {
+    const trace: TurnTrace = { ...sequential, verdicts: [{ t: 10_000 + 290, probability: 0.93, complete: true, ms: 90 }] };
+    const domain = axisDomain([trace]);
+    const bars = barGeometry(trace, domain);
+    const mark = bars.find((b) => b.key === 'turnModel');
+    expect(mark).toMatchObject({ startMs: 200, endMs: 290, durationMs: 90 });
+    expect(mark?.label).toMatch(/complete \(0\.93\)/);
+    const path = bars.filter((b) => b.key !== 'turnModel').reduce((sum, b) => sum + b.durationMs, 0);
+    expect(path).toBeCloseTo(voiceToVoiceMs(trace) ?? 0, 6);
+  });
+});
+
 describe('percentiles and summary', () => {
   it('uses nearest rank, like the engine trace and the benchmark', () => {
     const values = [1000, 100, 200, 300, 400, 500, 600, 700, 800, 900];

@@ -21,7 +21,7 @@ async function converse(name: string): Promise<ScenarioReport> {
   const scenario = loadScenario(path.join(fixturesDir(), 'scenarios', `${name}.json`));
   const init = engineInitFromFlags({ models: 'standin', 'max-tokens': '40' }, { turn: { mode: scenario.mode, endOfTurn: 'smart' } });
   const mic = new MicTimeline();
-  const { engine, ready } = createEngine(await resolveInit(init), {
+  const { engine, ready } = createEngine(await resolveInit(init, { turnOracle: true }), {
     wrapStages: (stages) => scenarioStages(stages, 'standin', mic, scenario.assistantVoice),
   });
   await ready;

@@ -498,7 +498,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const text = replies ? new RealisticText({ replies }) : undefined;
   if (options.models === 'standin-real' && !text) throw new Error('bench: --models standin-real needs a replies file (--replies <file.jsonl>)');
   log(`bench: ${clips.length} clip(s) × ${options.runs} run(s), models ${options.models}, baselines ${options.baselines.join(', ') || 'none'}`);
-  const paths = await resolveModelPaths(config, options.models);
+  const paths = await resolveModelPaths(config, options.models, undefined, { turnOracle: true });
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);

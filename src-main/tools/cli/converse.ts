@@ -40,7 +40,7 @@ async function main(): Promise<number> {
     console.log('note: assistant_voice applies to stand-in models only; the real Kokoro speaks for itself');
   }
   const mic = new MicTimeline();
-  const { engine, ready } = createEngine(await resolveInit(init), {
+  const { engine, ready } = createEngine(await resolveInit(init, { turnOracle: true }), {
     wrapStages: (stages) => scenarioStages(stages, init.modelSet, mic, scenario.assistantVoice),
   });
   engine.on((event) => {

@@ -13,24 +13,33 @@ import { loadModelStages, resolveDefaultModelPaths, type ModelPaths } from '../.
 /** An engine init as the CLIs build it: which model set the flags asked for. */
 export type CliEngineInit = EngineInit & { modelSet: ModelSetName };
 
+/** How a dev run treats the end-of-turn model of a stand-in set. */
+export interface DevTurnOptions {
+  /**
+   * The run wraps the stand-in end-of-turn model in a labelled oracle (the bench, the scenario
+   * runner): it is loaded, and the configured end of turn is kept. Otherwise a stand-in set ends
+   * turns on silence and loads no end-of-turn model: the stand-in's verdicts would decide at random.
+   */
+  turnOracle?: boolean;
+}
+
 /** Model paths of a set; explicit paths in `config.models` win. */
-export async function resolveModelPaths(config: EngineConfig, modelSet: ModelSetName, userModelsDir?: string): Promise<ModelPaths> {
+export async function resolveModelPaths(config: EngineConfig, modelSet: ModelSetName, userModelsDir?: string, options: DevTurnOptions = {}): Promise<ModelPaths> {
   if (modelSet === 'default') return resolveDefaultModelPaths(config, userModelsDir);
   const explicit = { stt: config.models.stt, llm: config.models.llm, tts: config.models.tts };
   const { standinModelPaths } = await import('../dev/standins/index');
   const base = await standinModelPaths(modelSet);
-  // The stand-in end-of-turn model's verdicts mean nothing: it is loaded only where a run asks for
-  // Smart or Patient explicitly (the bench and the scenario runner wrap it in a labelled oracle).
-  const turn = config.models.turn || (config.turn.endOfTurn !== 'fast' ? base.turn : undefined);
+  // The stand-in end-of-turn model's verdicts mean nothing: loaded only under an oracle.
+  const turn = config.models.turn || (options.turnOracle && config.turn.endOfTurn !== 'fast' ? base.turn : undefined);
   return { stt: explicit.stt || base.stt, llm: explicit.llm || base.llm, tts: explicit.tts || base.tts, ...(turn ? { turn } : {}) };
 }
 
 /**
- * A dev run on stand-in models ends turns on silence (Fast) unless its config chooses otherwise:
- * the stand-in end-of-turn model would decide at random.
+ * A dev run on stand-in models ends turns on silence (Fast), whatever its settings say, unless it
+ * wraps the stand-in end-of-turn model in an oracle: the stand-in would decide at random.
  */
-export function withDevEndOfTurn(config: EngineConfigInput, modelSet: ModelSetName): EngineConfigInput {
-  if (modelSet === 'default' || config.turn?.endOfTurn !== undefined) return config;
+export function withDevEndOfTurn(config: EngineConfigInput, modelSet: ModelSetName, options: DevTurnOptions = {}): EngineConfigInput {
+  if (modelSet === 'default' || options.turnOracle || config.models?.turn) return config;
   return { ...config, turn: { ...config.turn, endOfTurn: 'fast' } };
 }
 
@@ -55,12 +64,12 @@ export async function wrapForModelSet(stages: SpeechStages, modelSet?: ModelSetN
  * worker knows nothing of stand-ins). Text adapters cannot cross a process boundary: a worker
  * started with `standin-real` runs the plain stand-ins.
  */
-export async function resolveInit(init: CliEngineInit): Promise<EngineInit> {
+export async function resolveInit(init: CliEngineInit, options: DevTurnOptions = {}): Promise<EngineInit> {
   const { modelSet, ...rest } = init;
   if (modelSet === 'default') return rest;
   const { resolveConfig } = await import('../../shared/config');
-  const config = withDevEndOfTurn(init.config, modelSet);
-  const paths = await resolveModelPaths(resolveConfig(config), modelSet);
+  const config = withDevEndOfTurn(init.config, modelSet, options);
+  const paths = await resolveModelPaths(resolveConfig(config), modelSet, undefined, options);
   return { ...rest, config: { ...config, models: { ...config.models, ...paths } } };
 }
 
