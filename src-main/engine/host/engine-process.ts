@@ -18,7 +18,7 @@ export interface EngineProcessOptions extends RestartPolicyOptions {
    * at the cost of a second set of models in memory. Default off.
    */
   standby?: boolean;
-  /** When the standby loads (StandbySchedule's defaults: after 1 s of idle, within 8 s). */
+  /** When the standby loads (StandbySchedule's defaults: after 750 ms with no model computing, within 8 s). */
   standbyDelayMs?: number;
   standbyMaxWaitMs?: number;
 }
