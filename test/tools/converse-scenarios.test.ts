@@ -49,16 +49,13 @@ const TIMEOUT = 240_000;
 describe('conversation scenarios (real time, stand-in models)', () => {
   it('pause-then-continue: the first sentence and the continuation both reach an answer', async () => {
     const report = await converse('pause-then-continue');
-    expect(report.errors).toEqual([]);
-    expect(report.self_interruptions).toBe(0);
-    expect(report.user[0]!.words_heard).toBe(report.user[0]!.words);
+    // When the fast stand-ins' first answer is already playing on headphones, the echo guard
+    // presumes an echo path for its first second and removes the continuation as possible echo;
+    // once it finds none, the turn starts where the voice began in the microphone itself.
+    expectClean(report);
     // Merged into one turn when the answer had not been heard yet; else the first answer was cut.
     if (report.turns.length === 1) expect(report.turns[0]!.transcript.split(' ')).toHaveLength(15);
     else expect(report.turns[0]!.interrupted).toBe(true);
-    // Known gap (docs/RELIABILITY.md): when the fast stand-ins' first answer is already playing on
-    // headphones, the echo guard still presumes an echo path for its first second, and the first
-    // words of the continuation can be lost. At most two here; the goal is none.
-    expect(report.words_lost).toBeLessThanOrEqual(2);
   }, TIMEOUT);
 
   it('push-to-talk-pauses: one press over two sentences and a pause is one turn with every word', async () => {

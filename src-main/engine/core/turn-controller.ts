@@ -33,6 +33,10 @@ export interface WindowInput {
    * it, `t - (endMs - inputMs)`, which is exact only for audio arriving in real time.
    */
   timeOf?: (inputMs: number) => number;
+  /** The echo guard found no echo of the answer (headphones): what it removed was the user's voice. */
+  echoPathAbsent?: boolean;
+  /** The microphone before the echo guard, input-clock `fromMs` to `toMs` (the last few seconds). */
+  microphone?: (fromMs: number, toMs: number) => Float32Array;
 }
 
 /** Progress of an answer, reported by its handle as it happens (also while held or paused). */
@@ -184,7 +188,12 @@ export class TurnController {
         const onset = roundMs(Math.min(w.t, timeOf(hit.onsetMs)));
         const live = this.liveAnswer();
         if (live) this.voiceBargeIn(live, w.t, onset);
-        for (const event of this.endpointer.startSpeechAt(hit.onsetMs)) this.onEndpoint(event, onset);
+        // With no echo path (headphones) the guard removed the user's voice as possible echo until it
+        // knew: the turn starts where the voice began in the microphone itself, with that audio.
+        const unguarded = w.echoPathAbsent === true ? w.microphone : undefined;
+        for (const event of this.endpointer.startSpeechAt(hit.onsetMs, unguarded)) {
+          this.onEndpoint(event, roundMs(Math.min(onset, timeOf(event.t))));
+        }
       }
       return this.flush();
     }

@@ -80,7 +80,8 @@ export class VoiceEngine {
       vad: () => this.stages?.vad,
       wantsAudio: (keyDown) => this.controller.wantsAudio(keyDown),
       muted: () => this.controller.isMuted,
-      heard: (window, t, timeOf) => this.perform(this.controller.window({ ...window, t, timeOf })),
+      heard: (window, t, timeOf) =>
+        this.perform(this.controller.window({ ...window, t, timeOf, microphone: (fromMs, toMs) => this.mic.path.microphone(fromMs, toMs) })),
       pushToTalk: (mark) => this.perform(mark.pressed ? this.controller.pttDown(mark.t) : this.controller.pttUp(mark.t)),
     });
     this.references = new EchoReferenceSchedule(() => this.mic.path);

@@ -51,6 +51,9 @@ const ONSET_RANGE_DB = 15;
 const ONSET_MARGIN_DB = 10;
 /** …and never quieter than this (digital silence is no onset). */
 const ONSET_MIN_DB = -65;
+/** Onset in the unguarded microphone: window length, and the longest pause between words it crosses. */
+const ONSET_WINDOW_MS = 32;
+const WORD_GAP_MS = 300;
 /** Noise floor = median energy of the silence windows in this much silence before the onset. */
 const FLOOR_HISTORY_MS = 1500;
 /**
@@ -118,6 +121,8 @@ export class Endpointer {
   private lastEndMs = 0;
   /** Energy of the most recent windows, for the onset back-off (pruned by time: bounded). */
   private recent: { startMs: number; endMs: number; db: number }[] = [];
+  /** End of the last voiced window of the previous utterance (a voice onset found later never reaches into it). */
+  private lastSpeechEndMs = Number.NEGATIVE_INFINITY;
   /** Energy of recent silence windows, for the noise floor (pruned by time: bounded). */
   private silenceEnergy: { endMs: number; db: number }[] = [];
 
@@ -261,12 +266,18 @@ export class Endpointer {
    * speech (speech_start returned) once it has lasted minSpeechMs; until then it is pending, as any
    * onset: a shorter sound is forgotten.
    */
-  startSpeechAt(detectedOnsetMs: number): EndpointEvent[] {
+  startSpeechAt(detectedOnsetMs: number, unguarded?: (fromMs: number, toMs: number) => Float32Array): EndpointEvent[] {
     const { sampleRate, preRollMs } = this.settings;
-    const onsetMs = Math.min(detectedOnsetMs, this.observedVoice?.startMs ?? Infinity);
+    let onsetMs = Math.min(detectedOnsetMs, this.observedVoice?.startMs ?? Infinity);
     this.observedVoice = undefined;
-    const kept = this.history.read();
-    const keptStartMs = this.lastEndMs - (kept.length * 1000) / sampleRate;
+    const keptStartMs = this.lastEndMs - (this.history.length * 1000) / sampleRate;
+    let kept: Float32Array;
+    if (unguarded) {
+      kept = unguarded(keptStartMs, this.lastEndMs);
+      onsetMs = Math.min(onsetMs, this.voiceOnsetIn(kept, keptStartMs, onsetMs));
+    } else {
+      kept = this.history.read();
+    }
     const fromMs = Math.max(keptStartMs, Math.min(onsetMs, this.lastEndMs) - preRollMs);
     const audio = kept.subarray(Math.max(0, Math.min(kept.length, msToSamples(fromMs - keptStartMs, sampleRate))));
     const take = Math.min(audio.length, this.buffer.length);
@@ -280,6 +291,31 @@ export class Endpointer {
     if (this.lastEndMs - this.speechStartMs < this.settings.minSpeechMs) return [];
     this.current = 'speech';
     return [{ kind: 'speech_start', t: this.speechStartMs }];
+  }
+
+  /**
+   * Where the voice that was going on at `onsetMs` began in `audio` (which starts at `audioStartMs`):
+   * back over 32 ms windows ONSET_MARGIN_DB above the noise floor, across pauses between words up
+   * to WORD_GAP_MS, and never into the previous utterance.
+   */
+  private voiceOnsetIn(audio: Float32Array, audioStartMs: number, onsetMs: number): number {
+    const { sampleRate } = this.settings;
+    const windowSamples = msToSamples(ONSET_WINDOW_MS, sampleRate);
+    const floors = this.silenceEnergy.map((w) => w.db).sort((a, b) => a - b);
+    const floor = floors[Math.floor(floors.length / 2)];
+    const level = Math.max(ONSET_MIN_DB, floor === undefined ? -Infinity : floor + ONSET_MARGIN_DB);
+    let onset = onsetMs;
+    let gapMs = 0;
+    const earliest = Math.max(0, msToSamples(this.lastSpeechEndMs + WORD_GAP_MS - audioStartMs, sampleRate));
+    for (let end = msToSamples(onsetMs - audioStartMs, sampleRate); end - windowSamples >= earliest; end -= windowSamples) {
+      if (energyDb(audio.subarray(end - windowSamples, end)) >= level) {
+        onset = audioStartMs + ((end - windowSamples) * 1000) / sampleRate;
+        gapMs = 0;
+      } else if ((gapMs += ONSET_WINDOW_MS) > WORD_GAP_MS) {
+        break;
+      }
+    }
+    return onset;
   }
 
   /** Windows kept for back-off: enough to reach preRollMs before a pending start. */
@@ -367,6 +403,7 @@ export class Endpointer {
     this.preRoll.clear();
     this.history.clear();
     this.observedVoice = undefined;
+    this.lastSpeechEndMs = -Infinity;
     this.recent = [];
     this.silenceEnergy = [];
   }
@@ -383,6 +420,7 @@ export class Endpointer {
     const keepUntilMs = Math.min(speechEndMs + preRollMs, this.lastEndMs);
     const keep = Math.max(0, Math.min(this.bufferLength, msToSamples(keepUntilMs, sampleRate) - this.bufferStartSample));
     events.push({ kind: 'speech_end', t: speechEndMs, forced });
+    this.lastSpeechEndMs = speechEndMs;
     events.push({
       kind: 'eot_confirmed',
       t,

@@ -8,9 +8,19 @@ const MAX_ARRIVALS = 512;
  * engine time at which each frame arrived. Windows are analysed after they arrive (the VAD queue),
  * so an event found in a window is placed at the engine time its audio came in, not when the
  * analysis reached it.
+ *
+ * A command (the player's `playback_started`) is placed after the latest frame by the engine time
+ * since it arrived, but never more than one frame past it: commands and frames share one channel
+ * in arrival order, so a command handled before the next frame was sent before that frame was
+ * complete. When the engine stalls (the queued frames and the command are then handled in a burst),
+ * or when the host feeding it stalls (the scenario runner), the time since the last frame says
+ * nothing about the input, and placing the player's start that far on would move the echo guard's
+ * reference later than the echo itself.
  */
 export class InputClock {
   private readonly arrivals: Array<{ inputMs: number; t: number }> = [];
+  /** Length of the latest frame (ms of input). */
+  private lastFrameMs = 0;
 
   /**
    * @param inputMsNow the input clock now (used before any frame arrived)
@@ -23,6 +33,7 @@ export class InputClock {
 
   /** A frame arrived at engine time `t`; the input clock is `inputMs` after it. */
   arrived(inputMs: number, t: number): void {
+    this.lastFrameMs = Math.max(0, inputMs - (this.arrivals.at(-1)?.inputMs ?? 0));
     this.arrivals.push({ inputMs, t });
     if (this.arrivals.length > MAX_ARRIVALS) this.arrivals.splice(0, this.arrivals.length - MAX_ARRIVALS);
   }
@@ -36,9 +47,9 @@ export class InputClock {
     return last ? roundMs(last.t - (last.inputMs - inputMs)) : this.now();
   }
 
-  /** Input-clock time of engine time `t` (extrapolated from the latest arrival). */
+  /** Input-clock time of engine time `t` (from the latest arrival, at most one frame past it). */
   inputMsAt(t: number): number {
     const last = this.arrivals.at(-1);
-    return last ? last.inputMs + (t - last.t) : this.inputMsNow();
+    return last ? last.inputMs + Math.min(t - last.t, this.lastFrameMs) : this.inputMsNow();
   }
 }

@@ -17,6 +17,8 @@ export interface HeardWindow {
   probability: number;
   /** How much of the window's energy the guard explained by what the player plays (0…1). */
   echoFraction: number;
+  /** The guard found no echo of what plays (headphones): what it removed so far was the user's voice. */
+  echoPathAbsent: boolean;
 }
 
 /**
@@ -42,6 +44,11 @@ export class MicPath {
     return this.guard.latencyMs;
   }
 
+  /** The microphone before the guard, input-clock `fromMs` to `toMs` (the last few seconds). */
+  microphone(fromMs: number, toMs: number): Float32Array {
+    return this.guard.microphone(fromMs, toMs);
+  }
+
   /** Input-clock end of the reference placed so far. */
   get referenceEndMs(): number {
     return this.guard.referenceEndMs;
@@ -64,6 +71,6 @@ export class MicPath {
     const probability = await this.vad.probability(cleaned.samples);
     this.lastProbability = probability;
     const lag = cleaned.lagMs;
-    return { samples: cleaned.samples, startMs: endMs - durationMs - lag, endMs: endMs - lag, probability, echoFraction: cleaned.echoFraction };
+    return { samples: cleaned.samples, startMs: endMs - durationMs - lag, endMs: endMs - lag, probability, echoFraction: cleaned.echoFraction, echoPathAbsent: cleaned.echoPathAbsent };
   }
 }

@@ -89,6 +89,55 @@ describe('TurnController: conversations', () => {
     expect(echoStart).toBeLessThan(onset);
   });
 
+  it('on headphones, a voice the guard removed as possible echo is heard from where it began in the microphone', () => {
+    const d = driver({ turn: { speculative: false } });
+    d.feed(0, 640, { level: 1e-4 }); // the room's noise floor
+    d.feed(0.9, 640);
+    d.feed(0, 320, { level: 1e-4 });
+    d.run(d.controller.answerReport(1, { kind: 'transcript', text: 'hello there' }, d.now()));
+    d.run(d.controller.answerReport(1, { kind: 'audio', unit: 0, samples: 24000 }, d.now()));
+    d.run(d.controller.playbackStarted(1, d.now()));
+    const onset = d.now() + 64;
+    // The unguarded microphone: quiet, then the user's voice from `onset` on.
+    const microphone = (fromMs: number, toMs: number): Float32Array =>
+      Float32Array.from({ length: Math.round((toMs - fromMs) * 16) }, (_, i) => (fromMs + i / 16 >= onset ? 0.5 : 1e-4));
+    let now = d.now();
+    const guarded = (p: number, duration: number, level: number, echoFraction: number, echoPathAbsent: boolean): void => {
+      for (let end = now + 32; end <= now + duration; end += 32) {
+        const samples = new Float32Array(512).fill(level);
+        d.run(d.controller.window({ samples, probability: p, startMs: end - 32, endMs: end, t: end, echoFraction, echoPathAbsent, microphone }));
+      }
+      now += duration;
+    };
+    guarded(0, 64, 0, 0, false);
+    guarded(0.1, 960, 0.001, 0.95, false); // the guard removes the voice: it still presumes an echo path
+    expect(d.emitted('barge_in')).toEqual([]);
+    guarded(0.9, 320, 0.5, 0, true); // it found none: the voice comes through
+    expect(d.emitted('barge_in')).toMatchObject([{ turn: 1 }]);
+    expect(d.emitted('speech_start').at(-1)).toMatchObject({ turn: 2, t: onset });
+    guarded(0, 400, 0, 0, true);
+    const segment = d.of('transcribe_segment').find((a) => a.turn === 2);
+    expect(segment!.audio.filter((v) => v === 0.5)).toHaveLength((960 + 320) * 16);
+  });
+
+  it('with an echo path, the turn starts where the guarded voice began (the unguarded microphone holds the echo)', () => {
+    const d = answering();
+    d.run(d.controller.playbackStarted(1, d.now()));
+    const microphone = (fromMs: number, toMs: number): Float32Array => new Float32Array(Math.round((toMs - fromMs) * 16)).fill(0.5);
+    let now = d.now();
+    const guarded = (p: number, duration: number, level: number, echoFraction: number): void => {
+      for (let end = now + 32; end <= now + duration; end += 32) {
+        const samples = new Float32Array(512).fill(level);
+        d.run(d.controller.window({ samples, probability: p, startMs: end - 32, endMs: end, t: end, echoFraction, echoPathAbsent: false, microphone }));
+      }
+      now += duration;
+    };
+    guarded(0.9, 960, 0.1, 0.97);
+    const onset = now;
+    guarded(0.9, 320, 0.5, 0.3);
+    expect(d.emitted('speech_start').at(-1)).toMatchObject({ turn: 2, t: onset });
+  });
+
   it('as the answer ends, its echo tail starts no turn; speech after the tail does', () => {
     const d = answering();
     d.run(d.controller.playbackStarted(1, d.now()));

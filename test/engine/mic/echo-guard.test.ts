@@ -80,6 +80,31 @@ describe('EchoGuard', () => {
     expect(inDb - outDb).toBeLessThan(3);
   });
 
+  it('says when the microphone shows no echo path (and never with one), and keeps the unguarded microphone', () => {
+    const far = assistantVoice();
+    const user = readWavAs16kMono(sharedPath('speech/spk1_snt1.wav')).samples;
+    const headphones = new Float32Array(far.length);
+    headphones.set(user.subarray(0, Math.min(user.length, far.length)));
+    const absentSince = (mic: Float32Array): { guard: EchoGuard; firstAbsentMs: number | undefined } => {
+      const guard = new EchoGuard(config);
+      guard.addReference(far, 16000, 0);
+      let firstAbsentMs: number | undefined;
+      for (let s = 0; s + 512 <= mic.length; s += 512) {
+        const endMs = ((s + 512) * 1000) / 16000;
+        if (guard.process(mic.subarray(s, s + 512), endMs).echoPathAbsent) firstAbsentMs ??= endMs;
+      }
+      return { guard, firstAbsentMs };
+    };
+    const onHeadphones = absentSince(headphones);
+    // The user talks from the first sample of the answer: known within about 1.5 s of playback.
+    expect(onHeadphones.firstAbsentMs).toBeDefined();
+    expect(onHeadphones.firstAbsentMs!).toBeLessThan(1500);
+    // What the guard heard, before it: the last seconds, sample for sample.
+    const endMs = Math.floor(headphones.length / 512) * 32;
+    expect(Array.from(onHeadphones.guard.microphone(endMs - 2000, endMs))).toEqual(Array.from(headphones.subarray((endMs - 2000) * 16, endMs * 16)));
+    expect(absentSince(echoThroughRoom(far)).firstAbsentMs).toBeUndefined();
+  });
+
   it('passes the microphone through with no lag while nothing played can be heard', () => {
     const guard = new EchoGuard(config);
     const mic = readWavAs16kMono(sharedPath('speech/spk1_snt1.wav')).samples;

@@ -37,6 +37,11 @@ export interface EchoGuardResult {
   echoFraction: number;
   /** How far `samples` lag the input window: 0 while passing through, `latencyMs` while cleaning. */
   lagMs: number;
+  /**
+   * The reference has played for a while and the microphone shows no echo of it (headphones):
+   * what the guard removed before it knew was the user's voice, not echo.
+   */
+  echoPathAbsent: boolean;
 }
 
 export interface EchoGuardProcessOptions {
@@ -86,6 +91,8 @@ const LATER_MOVE_SAMPLES = 3 * BLOCK;
 /** Once the delay is measured, the coarse echo bound looks this far past it (early reverberation). */
 const ENVELOPE_AFTER_DELAY_SAMPLES = 10 * BLOCK;
 const TIMELINE_CAPACITY = 1 << 21;
+/** Echo presence at or below this: the microphone has shown no echo of the reference (3 correlations in a row). */
+const ABSENT_PRESENCE = 0.4 + 1e-9;
 /** Mean square below which a block is silence a switch to pass-through may skip (-40 dBFS). */
 const SILENT_BLOCK_POWER = 1e-4;
 
@@ -177,7 +184,7 @@ export class EchoGuard {
   process(window: Float32Array, endMs: number, options: EchoGuardProcessOptions = {}): EchoGuardResult {
     if (!(window instanceof Float32Array)) throw new TypeError('EchoGuard.process: window must be a Float32Array');
     if (!Number.isFinite(endMs)) throw new RangeError(`EchoGuard.process: invalid end time ${endMs}`);
-    if (!this.options.enabled) return { samples: window.slice(), echoFraction: 0, lagMs: 0 };
+    if (!this.options.enabled) return { samples: window.slice(), echoFraction: 0, lagMs: 0, echoPathAbsent: false };
     const startIndex = Math.round((endMs * SR) / 1000) - window.length;
     if (this.expectedStart !== undefined && startIndex !== this.expectedStart) this.restartStream();
     this.expectedStart = startIndex + window.length;
@@ -187,7 +194,7 @@ export class EchoGuard {
     else if (!this.passing && outOfReach && (options.quiet === true || this.heldBackIsSilent(startIndex))) this.passing = true;
     if (this.passing) {
       this.lastPassedBlock.set(window.subarray(Math.max(0, window.length - BLOCK)), Math.max(0, BLOCK - window.length));
-      return { samples: window.slice(), echoFraction: 0, lagMs: 0 };
+      return { samples: window.slice(), echoFraction: 0, lagMs: 0, echoPathAbsent: false };
     }
     for (const v of window) this.pending.push(v);
     let fractionSum = 0;
@@ -201,7 +208,24 @@ export class EchoGuard {
     const samples = new Float32Array(window.length);
     const missing = Math.max(0, window.length - this.ready.length);
     samples.set(this.ready.splice(0, window.length - missing), missing);
-    return { samples, echoFraction: blocks > 0 ? fractionSum / blocks : 0, lagMs: this.latencyMs };
+    return {
+      samples,
+      echoFraction: blocks > 0 ? fractionSum / blocks : 0,
+      lagMs: this.latencyMs,
+      echoPathAbsent: this.echoPresence <= ABSENT_PRESENCE,
+    };
+  }
+
+  /**
+   * The microphone as it came in, before the guard, from input-clock `fromMs` to `toMs` (the last
+   * few seconds are kept; zeros where nothing is held or the echo guard is disabled).
+   */
+  microphone(fromMs: number, toMs: number): Float32Array {
+    if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) throw new RangeError(`EchoGuard.microphone: invalid span ${fromMs}..${toMs}`);
+    const from = Math.round((fromMs * SR) / 1000);
+    const out = new Float32Array(Math.max(0, Math.round((toMs * SR) / 1000) - from));
+    this.mic.read(from, out);
+    return out;
   }
 
   /** Where the guard stands (for tests, logs and the UI). */
