@@ -175,14 +175,15 @@ export class TurnController {
     const offset = w.t - w.endMs;
     const timeOf = w.timeOf ?? ((inputMs: number): number => inputMs + offset);
     this.lastTimeOf = timeOf;
+    // Windows the echo guard explains by what the player played are not the user's voice, however
+    // speech-like (the room can ring on after the echo tail below).
+    const voice = (w.echoFraction ?? 0) > this.config.echo.bargeInMaxEchoFraction ? 0 : w.probability;
     if (!this.hearing && this.endpointer.state === 'silence' && this.echoMayBeHeard(w.t, w.startMs)) {
       // The microphone hears the answer (or its echo dying out): its echo must not start a turn, so
       // the endpointer only keeps the audio and the barge-in detector, which weighs what the echo
       // guard explains, decides (on the input clock: audio time). The user's speech is then heard
       // from its onset, with pre-roll.
-      // Windows the echo explains are not the user's voice, however speech-like.
-      const explained = (w.echoFraction ?? 0) > this.config.echo.bargeInMaxEchoFraction;
-      this.endpointer.observe(w.samples, explained ? 0 : w.probability, w.endMs);
+      this.endpointer.observe(w.samples, voice, w.endMs);
       const hit = this.bargeIn.push({ startMs: w.startMs, endMs: w.endMs, probability: w.probability, echoFraction: w.echoFraction ?? 0 });
       if (hit) {
         const onset = roundMs(Math.min(w.t, timeOf(hit.onsetMs)));
@@ -197,7 +198,7 @@ export class TurnController {
       }
       return this.flush();
     }
-    for (const event of this.endpointer.push(w.samples, w.probability, w.endMs)) {
+    for (const event of this.endpointer.push(w.samples, voice, w.endMs)) {
       this.onEndpoint(event, roundMs(Math.min(w.t, timeOf(event.t))));
     }
     this.maybePartial(w.t);

@@ -1,6 +1,7 @@
 import type { EngineConfig } from '../../shared/config';
 import { INPUT_SAMPLE_RATE } from '../../shared/config';
 import { SampleRing } from './sample-ring';
+import { backedOffOnset, energyDb, noiseFloorDb, voiceOnsetIn } from './voice-onset';
 
 /**
  * End-of-speech detection: a pure, synchronous state machine over (window, VAD probability, time).
@@ -15,8 +16,8 @@ import { SampleRing } from './sample-ring';
  *                     moved back over the contiguous energetic onset just before it (onset
  *                     back-off, at most preRollMs): Silero scores unvoiced onsets such as the /s/ of
  *                     "Sunday" or the /f/ of "four" low and fires 100–200 ms late. "Energetic" =
- *                     within ONSET_RANGE_DB of the first voiced window and ONSET_MARGIN_DB above the
- *                     noise floor (see backedOffOnset).
+ *                     within 15 dB of the first voiced window and 10 dB above the noise floor
+ *                     (voice-onset.ts).
  *   speech_pause.t  = end of the window where the silence reached speculativePauseMs
  *   speech_resume.t = start of the window where speech came back (before end of turn)
  *   speech_end.t    = end of the last voiced window (emitted together with eot_confirmed)
@@ -45,15 +46,6 @@ export type EndpointerConfig = Pick<
   onsetBackoff?: boolean;
 };
 
-/** Onset back-off: how far below the first voiced window an onset window may be. */
-const ONSET_RANGE_DB = 15;
-/** …and how far above the noise floor it must be. */
-const ONSET_MARGIN_DB = 10;
-/** …and never quieter than this (digital silence is no onset). */
-const ONSET_MIN_DB = -65;
-/** Onset in the unguarded microphone: window length, and the longest pause between words it crosses. */
-const ONSET_WINDOW_MS = 32;
-const WORD_GAP_MS = 300;
 /** Noise floor = median energy of the silence windows in this much silence before the onset. */
 const FLOOR_HISTORY_MS = 1500;
 /**
@@ -274,7 +266,8 @@ export class Endpointer {
     let kept: Float32Array;
     if (unguarded) {
       kept = unguarded(keptStartMs, this.lastEndMs);
-      onsetMs = Math.min(onsetMs, this.voiceOnsetIn(kept, keptStartMs, onsetMs));
+      const floorDb = noiseFloorDb(this.silenceEnergy, Infinity);
+      onsetMs = Math.min(onsetMs, voiceOnsetIn(kept, keptStartMs, onsetMs, { floorDb, earliestMs: this.lastSpeechEndMs, sampleRate }));
     } else {
       kept = this.history.read();
     }
@@ -291,31 +284,6 @@ export class Endpointer {
     if (this.lastEndMs - this.speechStartMs < this.settings.minSpeechMs) return [];
     this.current = 'speech';
     return [{ kind: 'speech_start', t: this.speechStartMs }];
-  }
-
-  /**
-   * Where the voice that was going on at `onsetMs` began in `audio` (which starts at `audioStartMs`):
-   * back over 32 ms windows ONSET_MARGIN_DB above the noise floor, across pauses between words up
-   * to WORD_GAP_MS, and never into the previous utterance.
-   */
-  private voiceOnsetIn(audio: Float32Array, audioStartMs: number, onsetMs: number): number {
-    const { sampleRate } = this.settings;
-    const windowSamples = msToSamples(ONSET_WINDOW_MS, sampleRate);
-    const floors = this.silenceEnergy.map((w) => w.db).sort((a, b) => a - b);
-    const floor = floors[Math.floor(floors.length / 2)];
-    const level = Math.max(ONSET_MIN_DB, floor === undefined ? -Infinity : floor + ONSET_MARGIN_DB);
-    let onset = onsetMs;
-    let gapMs = 0;
-    const earliest = Math.max(0, msToSamples(this.lastSpeechEndMs + WORD_GAP_MS - audioStartMs, sampleRate));
-    for (let end = msToSamples(onsetMs - audioStartMs, sampleRate); end - windowSamples >= earliest; end -= windowSamples) {
-      if (energyDb(audio.subarray(end - windowSamples, end)) >= level) {
-        onset = audioStartMs + ((end - windowSamples) * 1000) / sampleRate;
-        gapMs = 0;
-      } else if ((gapMs += ONSET_WINDOW_MS) > WORD_GAP_MS) {
-        break;
-      }
-    }
-    return onset;
   }
 
   /** Windows kept for back-off: enough to reach preRollMs before a pending start. */
@@ -337,29 +305,10 @@ export class Endpointer {
     if (drop > 0) this.silenceEnergy.splice(0, drop);
   }
 
-  /**
-   * Earliest start of the contiguous run of onset windows just before `startMs` (within preRollMs).
-   * An onset window is no more than ONSET_RANGE_DB below the first voiced window, louder than
-   * ONSET_MIN_DB, and ONSET_MARGIN_DB above the noise floor measured before the back-off range.
-   */
+  /** speech_start moved back over an energetic onset the VAD scored low (see voice-onset.ts). */
   private backedOffOnset(startMs: number): number {
     if (!this.settings.onsetBackoff) return startMs;
-    const first = this.recent.find((w) => Math.abs(w.startMs - startMs) < 0.5);
-    if (!first) return startMs;
-    const limit = startMs - this.settings.preRollMs - 0.001;
-    // Median, not minimum: a digital-zero dropout must not drag the floor down to -120 dB.
-    const before = this.silenceEnergy.filter((w) => w.endMs <= limit + 0.5).map((w) => w.db);
-    before.sort((a, b) => a - b);
-    const floor = before[Math.floor(before.length / 2)];
-    const level = Math.max(first.db - ONSET_RANGE_DB, ONSET_MIN_DB, floor === undefined ? -Infinity : floor + ONSET_MARGIN_DB);
-    let onset = startMs;
-    for (let i = this.recent.length - 1; i >= 0; i--) {
-      const w = this.recent[i];
-      if (!w || w.startMs >= onset) continue;
-      if (w.startMs < limit || w.db < level || Math.abs(w.endMs - onset) > 0.5) break;
-      onset = w.startMs;
-    }
-    return onset;
+    return backedOffOnset(this.recent, this.silenceEnergy, startMs, this.settings.preRollMs);
   }
 
   /**
@@ -476,11 +425,6 @@ function checkThresholds({ negativeThreshold, threshold }: EndpointerConfig): vo
   }
 }
 
-function energyDb(window: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < window.length; i++) sum += (window[i] ?? 0) ** 2;
-  return 10 * Math.log10(sum / Math.max(1, window.length) + 1e-12);
-}
 
 function msToSamples(ms: number, sampleRate: number): number {
   return Math.round((ms * sampleRate) / 1000);

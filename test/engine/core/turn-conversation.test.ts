@@ -152,6 +152,18 @@ describe('TurnController: conversations', () => {
     expect(d.emitted('speech_start').map((e) => e.turn)).toEqual([1, 2]);
   });
 
+  it('a room that rings on past the echo tail starts no turn while the guard explains it', () => {
+    const d = answering();
+    d.run(d.controller.playbackStarted(1, d.now()));
+    d.run(d.controller.answerReport(1, { kind: 'generation_done' }, d.now()));
+    d.run(d.controller.unitPlayed(1, 0, d.now()));
+    d.run(d.controller.unitPlayed(1, 1, d.now()));
+    d.feed(0.9, ECHO_TAIL_MS + 640, { echoFraction: 0.97 });
+    expect(d.emitted('speech_start')).toHaveLength(1);
+    d.feed(0.9, 320, { echoFraction: 0.2 });
+    expect(d.emitted('speech_start').map((e) => e.turn)).toEqual([1, 2]);
+  });
+
   it('a user who answers at once, inside the echo tail, is heard from their onset', () => {
     const d = answering();
     d.run(d.controller.playbackStarted(1, d.now()));
