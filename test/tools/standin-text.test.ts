@@ -71,13 +71,21 @@ describe('realistic text for stand-ins', () => {
     expect(a.replyFor('anything').text).toBe(first.text);
     const b = new RealisticText({ replies: REPLIES, seed: 3 });
     expect(b.replyFor('x').text).toBe(first.text);
-    // Benchmark: one reply per clip, whatever turns its speech splits into.
-    const c = new RealisticText({ replies: REPLIES, seed: 3 });
-    c.setUtterance('ask not what your country can do', 16000);
-    expect(c.replyFor('ask not').text).toBe(first.text);
-    expect(c.replyFor('can do').text).toBe(first.text);
-    c.setUtterance('the next clip', 16000);
-    expect(c.replyFor('the next clip').text).toBe(second.text);
+    // Benchmark: the clip's reply for its first turn, a distinct one for each later turn of the clip
+    // (the same in every pipeline), and the next clip draws as if the clip had had one turn.
+    const clipTurns = (): string[] => {
+      const c = new RealisticText({ replies: REPLIES, seed: 3 });
+      c.setUtterance('ask not what your country can do', 16000);
+      const replies = [c.replyFor('ask not'), c.replyFor('ask not what'), c.replyFor('can do'), c.replyFor('for you')].map((r) => r.text);
+      c.setUtterance('the next clip', 16000);
+      return [...replies, c.replyFor('the next clip').text];
+    };
+    const [turn1, grown, turn2, turn3, nextClip] = clipTurns();
+    expect(turn1).toBe(first.text);
+    expect(grown).toBe(first.text);
+    expect(new Set([turn1, turn2, turn3]).size).toBe(3);
+    expect(nextClip).toBe(second.text);
+    expect(clipTurns()).toEqual([turn1, grown, turn2, turn3, nextClip]);
   });
 
   it('makes a real LLM stage speak the real reply token by token and stop at its end', async () => {

@@ -13,13 +13,15 @@ import { decorateLlm, decorateStt } from '../stage-decorators';
  * - the user's words are the clip's reference transcript (`transcripts.tsv` beside the clips), or,
  *   outside the benchmark, the shared clips' reference transcripts as one stream of real speech;
  * - each reply is a real chat model's reply from a JSONL file (`reply` field), one per user turn in
- *   a seeded order, tokenized with Qwen's real tokenizer: the k-th text chunk the stand-in
+ *   a seeded order (in the benchmark: per clip, and distinct for each later turn of a clip), tokenized with Qwen's real tokenizer: the k-th text chunk the stand-in
  *   generates is emitted as the k-th token of that reply, and the answer stops at the reply's end
  *   (or at maxTokens). Nothing here is canned text.
  */
 
 export const DEFAULT_REPLIES_FILE = 'replies/replies.jsonl';
 const DEFAULT_REPLY_SEED = 11;
+/** Later turns of a benchmark clip draw this far from the clip's own draw (a prime: distinct replies). */
+const LATER_TURN_STRIDE = 7919;
 /** Outside the benchmark (no reference transcript): words of real speech per second of audio. */
 const WORDS_PER_SECOND = 2.5;
 
@@ -115,8 +117,13 @@ export class RealisticText {
   private speechCursor = 0;
   private lastUserText: string | undefined;
   private current: ReplyText | undefined;
-  /** The benchmark set a clip: its reply stands for every turn of the clip. */
-  private clipReply = false;
+  /**
+   * The benchmark set a clip: the clip's first turn gets the reply drawn for it, and each later
+   * turn of the clip (its speech split at a long pause) a distinct one chosen by the clip and the
+   * turn's place in it, so every pipeline speaks the same reply for the same turn, and a later
+   * turn never finds the earlier turn's first unit in the TTS cache.
+   */
+  private clip: { draw: number; turns: number } | undefined;
   private readonly tokenized = new Map<number, ReplyText>();
   private utterance:
     | { words: string[]; voicedSamples: number; heardSamples: number; position?: { heard: () => number; speechStart: number } }
@@ -142,9 +149,8 @@ export class RealisticText {
    * without it, words are dealt in the order of the calls, in proportion to their audio.
    */
   setUtterance(reference: string, voicedSamples: number, position?: { heard: () => number; speechStart: number }): void {
-    // One reply per clip: however its speech splits into turns, every pipeline answers it with the same reply.
+    this.clip = { draw: this.cursor, turns: 0 };
     this.current = this.drawReply();
-    this.clipReply = true;
     this.utterance = {
       words: reference.split(/\s+/).filter(Boolean),
       voicedSamples: Math.max(1, voicedSamples),
@@ -158,7 +164,7 @@ export class RealisticText {
     this.cursor = 0;
     this.lastUserText = undefined;
     this.current = undefined;
-    this.clipReply = false;
+    this.clip = undefined;
   }
 
   /**
@@ -184,20 +190,39 @@ export class RealisticText {
   }
 
   /**
-   * The reply for a user turn: the current clip's (benchmark), else a new one unless `userText`
-   * continues the previous call's turn.
+   * The reply for a user turn: the same as the previous call's when `userText` continues its turn
+   * (a transcript that grew); else the clip's reply for its next turn (benchmark), or the next in
+   * the seeded order.
    */
   replyFor(userText: string): ReplyText {
     const continues =
       this.current !== undefined && this.lastUserText !== undefined && userText.startsWith(this.lastUserText);
     this.lastUserText = userText;
-    if ((continues || this.clipReply) && this.current) return this.current;
+    if (continues && this.current) return this.current;
+    const clip = this.clip;
+    if (clip) {
+      const turn = clip.turns++;
+      if (turn === 0 && this.current) return this.current;
+      this.current = this.replyAt(this.laterTurnDraw(clip.draw, turn));
+      return this.current;
+    }
     this.current = this.drawReply();
     return this.current;
   }
 
+  /** The draw for a clip's `turn`-th turn (≥ 1): a fixed stride away from the clip's own draw, never the same reply. */
+  private laterTurnDraw(clipDraw: number, turn: number): number {
+    const n = this.order.length;
+    const draw = clipDraw + turn * LATER_TURN_STRIDE;
+    return n > 1 && draw % n === clipDraw % n ? draw + 1 : draw;
+  }
+
   private drawReply(): ReplyText {
-    const index = this.order[this.cursor++ % this.order.length] as number;
+    return this.replyAt(this.cursor++);
+  }
+
+  private replyAt(draw: number): ReplyText {
+    const index = this.order[draw % this.order.length] as number;
     let reply = this.tokenized.get(index);
     if (!reply) {
       const text = this.replies[index] as string;
