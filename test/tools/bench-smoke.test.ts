@@ -16,21 +16,21 @@ const REPLIES = [
   'To reset your password, open the settings page and choose "Forgot password".',
 ];
 
-describe('bench smoke (2 clips, --models standin, real replies, both baselines)', () => {
+describe('bench smoke (2 clips, --models standin, real replies, every baseline)', () => {
   it('writes every report field, with first units taken from the replies file', () => {
     const replies = path.join(out, 'replies.jsonl');
     writeFileSync(replies, REPLIES.map((reply) => JSON.stringify({ model: 'test', reply })).join('\n') + '\n');
     const json = path.join(out, 'bench.json');
     const md = path.join(out, 'bench.md');
     const svg = path.join(out, 'bench.svg');
-    const args = ['--clips', sharedPath('speech'), '--models', 'standin', '--limit', '2', '--replies', replies, '--baseline', 'peer,sequential', '--json', json, '--md', md, '--svg', svg];
+    const args = ['--clips', sharedPath('speech'), '--models', 'standin', '--limit', '2', '--replies', replies, '--baseline', 'peer,peer-hot,sequential', '--json', json, '--md', md, '--svg', svg];
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/tools/cli/bench.ts', ...args], { cwd: projectRoot(), encoding: 'utf8', timeout: 840_000 });
     expect(r.status, r.stderr.slice(-2000) + r.stdout.slice(-2000)).toBe(0);
 
     const report = JSON.parse(readFileSync(json, 'utf8')) as BenchJson;
     for (const key of [
       'config', 'replies', 'standin_rates', 'voice_to_voice_ms', 'stages_ms', 'overhead_ms', 'peer_baseline',
-      'speedup_vs_peer_p50', 'speedup_vs_peer_p95', 'baseline', 'speedup_p50', 'first_unit_distribution', 'tts_cache_hit_rate', 'turns',
+      'speedup_vs_peer_p50', 'speedup_vs_peer_p95', 'peer_hot_baseline', 'speedup_vs_peer_hot_p50', 'speedup_vs_peer_hot_p95', 'baseline', 'speedup_p50', 'first_unit_distribution', 'tts_cache_hit_rate', 'turns',
     ]) {
       expect(report, key).toHaveProperty(key);
     }
@@ -54,13 +54,17 @@ describe('bench smoke (2 clips, --models standin, real replies, both baselines)'
     expect(Object.keys(report.peer_baseline?.stages_ms ?? {})).toContain('tts_first_audio');
     expect(report.speedup_vs_peer_p50).toBeGreaterThan(0);
     expect(report.speedup_vs_peer_p95).toBeGreaterThan(0);
+    expect(report.peer_hot_baseline?.voice_to_voice_ms.p50).toBeGreaterThan(0);
+    expect(Object.keys(report.peer_hot_baseline?.stages_ms ?? {})).toContain('tts_first_audio');
+    expect(report.speedup_vs_peer_hot_p50).toBeGreaterThan(0);
+    expect(report.speedup_vs_peer_hot_p95).toBeGreaterThan(0);
     expect(report.first_unit_distribution?.ours.replies).toBe(3);
     expect(report.tts_cache_hit_rate).toBeTypeOf('number'); // the engine's unit cache, measured over our run
     expect(report.tts_cache_hit_rate as number).toBeGreaterThanOrEqual(0);
     expect(report.tts_cache_hit_rate as number).toBeLessThanOrEqual(1);
 
     const pipelines = new Set(report.turns.map((t) => t.pipeline));
-    expect([...pipelines].sort()).toEqual(['peer', 'sequential', 'streaming']);
+    expect([...pipelines].sort()).toEqual(['peer', 'peer-hot', 'sequential', 'streaming']);
     for (const turn of report.turns.filter((t) => t.voiceToVoiceMs !== undefined)) {
       expect(turn.reference).toContain(turn.transcript.split(' ')[0] ?? '');
       expect(turn.first_unit, `${turn.pipeline} ${turn.clip}`).toBeTruthy();
@@ -70,6 +74,7 @@ describe('bench smoke (2 clips, --models standin, real replies, both baselines)'
       expect(turn.reply_text.startsWith(turn.first_unit ?? '')).toBe(true);
     }
     expect(readFileSync(md, 'utf8')).toMatch(/peer baseline/);
+    expect(readFileSync(md, 'utf8')).toMatch(/peer-hot baseline/);
     expect(readFileSync(svg, 'utf8')).toContain('peer baseline');
   }, 900_000);
 });

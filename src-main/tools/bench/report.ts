@@ -38,6 +38,10 @@ export interface BenchJson {
   peer_baseline: PipelineJson | null;
   speedup_vs_peer_p50: number | null;
   speedup_vs_peer_p95: number | null;
+  /** `--baseline peer-hot`: RealtimeVoiceChat's pipeline as it ships (partials, a hot start at a pause), same run. */
+  peer_hot_baseline: PipelineJson | null;
+  speedup_vs_peer_hot_p50: number | null;
+  speedup_vs_peer_hot_p95: number | null;
   /** `--baseline sequential` (the seeds' "before"). */
   baseline: PipelineJson | null;
   speedup_p50: number | null;
@@ -88,6 +92,7 @@ function turnJson({ firstUnit, firstUnitAudioMs, replyText, ...rest }: TurnResul
 export function toJson(run: BenchRun): BenchJson {
   const ours = voiceToVoice(run.ours);
   const peer = pipelineJson(run.baselines.peer);
+  const peerHot = pipelineJson(run.baselines['peer-hot']);
   const baseline = pipelineJson(run.baselines.sequential);
   const overhead = defined(run.ours.turns.map((t) => t.overheadMs));
   const turnModel = run.ours.turns.flatMap((t) => t.turnModelMs);
@@ -109,6 +114,9 @@ export function toJson(run: BenchRun): BenchJson {
     peer_baseline: peer,
     speedup_vs_peer_p50: ratio(peer?.voice_to_voice_ms.p50, ours.p50),
     speedup_vs_peer_p95: ratio(peer?.voice_to_voice_ms.p95, ours.p95),
+    peer_hot_baseline: peerHot,
+    speedup_vs_peer_hot_p50: ratio(peerHot?.voice_to_voice_ms.p50, ours.p50),
+    speedup_vs_peer_hot_p95: ratio(peerHot?.voice_to_voice_ms.p95, ours.p95),
     baseline,
     speedup_p50: ratio(baseline?.voice_to_voice_ms.p50, ours.p50),
     first_unit_distribution: run.firstUnits ?? null,
@@ -120,7 +128,7 @@ export function toJson(run: BenchRun): BenchJson {
       silence_only_wait_ms: peer?.stages_ms.end_of_turn_wait ?? null,
     },
     tts_cache_hit_rate: cacheHitRate(run.ours.ttsCache),
-    turns: [run.ours, run.baselines.peer, run.baselines.sequential].flatMap((p) => p?.turns ?? []).map(turnJson),
+    turns: [run.ours, run.baselines.peer, run.baselines['peer-hot'], run.baselines.sequential].flatMap((p) => p?.turns ?? []).map(turnJson),
   };
 }
 
@@ -148,18 +156,27 @@ export function toMarkdown(json: BenchJson): string {
     const b = json.peer_baseline.voice_to_voice_ms;
     lines.push(`| voice-to-voice (peer baseline, same run) | ${cell(b.p50)} | ${cell(b.p95)} | ${cell(b.p99)} |`);
   }
+  if (json.peer_hot_baseline) {
+    const b = json.peer_hot_baseline.voice_to_voice_ms;
+    lines.push(`| voice-to-voice (peer-hot baseline, same run) | ${cell(b.p50)} | ${cell(b.p95)} | ${cell(b.p99)} |`);
+  }
   if (json.baseline) {
     const b = json.baseline.voice_to_voice_ms;
     lines.push(`| voice-to-voice (sequential baseline, same run) | ${cell(b.p50)} | ${cell(b.p95)} | ${cell(b.p99)} |`);
   }
   lines.push(`| engine overhead (ours) | ${cell(json.overhead_ms.p50)} | ${cell(json.overhead_ms.p95)} | |`);
-  lines.push('', '| stage (ms, p50 / p95) | ours | peer |', '|---|---|---|');
+  lines.push('', '| stage (ms, p50 / p95) | ours | peer | peer-hot |', '|---|---|---|---|');
+  const quantiles = (p: { p50: number | null; p95: number | null } | undefined): string => (p ? `${cell(p.p50)} / ${cell(p.p95)}` : '—');
   for (const [name, v] of Object.entries(json.stages_ms)) {
-    const p = json.peer_baseline?.stages_ms[name];
-    lines.push(`| ${name.replaceAll('_', ' ')} | ${cell(v.p50)} / ${cell(v.p95)} | ${p ? `${cell(p.p50)} / ${cell(p.p95)}` : '—'} |`);
+    const peer = json.peer_baseline?.stages_ms[name];
+    const hot = json.peer_hot_baseline?.stages_ms[name];
+    lines.push(`| ${name.replaceAll('_', ' ')} | ${quantiles(v)} | ${quantiles(peer)} | ${quantiles(hot)} |`);
   }
   lines.push('');
   if (json.speedup_vs_peer_p50 !== null) lines.push(`Speed-up over the peer baseline: **${json.speedup_vs_peer_p50}× at p50, ${cell(json.speedup_vs_peer_p95)}× at p95**.`);
+  if (json.speedup_vs_peer_hot_p50 !== null) {
+    lines.push(`Speed-up over the peer-hot baseline: **${json.speedup_vs_peer_hot_p50}× at p50, ${cell(json.speedup_vs_peer_hot_p95)}× at p95**.`);
+  }
   if (json.speedup_p50 !== null) lines.push(`Speed-up over the sequential baseline at p50: ${json.speedup_p50}×.`);
   const d = json.first_unit_distribution;
   if (d) {

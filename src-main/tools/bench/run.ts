@@ -6,7 +6,7 @@ import { readWavAs16kMono } from '../../audio/wav';
 import { INPUT_SAMPLE_RATE, OUTPUT_SAMPLE_RATE, resolveConfig, VAD_WINDOW_SAMPLES, type EngineConfig, type EngineConfigInput } from '../../shared/config';
 import { TtsCache } from '../../engine/core/tts-cache';
 import { VoiceEngine, type SpeechStages, type UnitSplitter } from '../../engine';
-import { decorateStages } from '../dev/stage-decorators';
+import { decorateLlm, decorateStages } from '../dev/stage-decorators';
 import type { EngineEvent, StageBackend, StageName, TurnTrace } from '../../shared/events';
 import type { ModelSetName } from '../cli/model-sets';
 import { loadStages, resolveModelPaths } from '../cli/model-sets';
@@ -35,7 +35,7 @@ export interface CallInterval {
 }
 
 /** Ours, and the two baselines that run through the same engine on the same loaded models. */
-export type PipelineName = 'streaming' | 'peer' | 'sequential';
+export type PipelineName = 'streaming' | 'peer' | 'peer-hot' | 'sequential';
 export type BaselineName = Exclude<PipelineName, 'streaming'>;
 
 export interface TurnResult {
@@ -236,10 +236,18 @@ export const PIPELINE_POLICIES: Record<PipelineName, string> = {
   streaming: "the engine's own: speculative start at a short pause, partial transcripts, transcript reuse, its chunker",
   peer:
     'the best open local assistants: turn ends at the same silence, STT of the whole utterance, LLM streamed, ' +
-    'first unit at the first clause boundary (, ; : . ! ?) once ≥ 10 characters, later units by sentence; ' +
+    "first unit cut as RealtimeVoiceChat's get_context (first . ! ? , ; : - or line break after ≥ 10 letters or digits), later units by sentence; " +
     'no speculative start, no partial transcripts, no transcript reuse, no TTS cache',
+  'peer-hot':
+    "RealtimeVoiceChat's pipeline as it ships: partial transcripts while the user speaks, the LLM and TTS started " +
+    "on the potential sentence at a pause (the engine's speculative start), turn ends at the same silence, its " +
+    'first-unit cut (get_context), later units by sentence, the LLM writing on while the first unit is synthesized ' +
+    '(no hold), no LLM prefill, no TTS cache',
   sequential: 'naive: full transcript, full reply, the whole reply synthesized in one call, then audio',
 };
+
+/** The peers' pipelines: their unit cut, and no TTS cache. */
+const isPeer = (pipeline: PipelineName): boolean => pipeline === 'peer' || pipeline === 'peer-hot';
 
 /**
  * The bench's end-of-turn oracle (the stand-in model's verdicts mean nothing): "complete" once the
@@ -259,6 +267,13 @@ function withTurnOracle(stages: SpeechStages, speechHeard: () => boolean): Speec
   });
 }
 
+/** The LLM stage without `hold`: RealtimeVoiceChat's LLM writes on while its first unit is synthesized. */
+function withoutLlmHold(stages: SpeechStages): SpeechStages {
+  const llm = decorateLlm(stages.llm, { respond: (user, options) => stages.llm.respond(user, options) });
+  delete llm.hold;
+  return { ...stages, llm };
+}
+
 function pipelineConfig(pipeline: PipelineName, base: EngineConfigInput): EngineConfig {
   const config = resolveConfig({
     ...base,
@@ -271,6 +286,7 @@ function pipelineConfig(pipeline: PipelineName, base: EngineConfigInput): Engine
       ...(pipeline === 'streaming' ? {} : { endOfTurn: 'fast' as const }),
     },
   });
+  if (pipeline === 'peer-hot') return resolveConfig({ ...config, turn: { ...config.turn, speculative: true, prefill: false } });
   if (pipeline !== 'peer') return config;
   return resolveConfig({
     ...config,
@@ -287,16 +303,17 @@ async function runPipeline(
   text: RealisticText | undefined,
 ): Promise<PipelineRun> {
   const config = pipelineConfig(pipeline, options.config ?? {});
-  const createUnitSplitter = pipeline === 'peer' ? (): UnitSplitter => new PeerSplitter() : undefined;
+  const createUnitSplitter = isPeer(pipeline) ? (): UnitSplitter => new PeerSplitter() : undefined;
   // The peers keep no cache of synthesized units: one that can hold nothing.
-  const ttsCache = pipeline === 'peer' ? new TtsCache({ maxEntries: 0, maxTextChars: 0 }) : undefined;
+  const ttsCache = isPeer(pipeline) ? new TtsCache({ maxEntries: 0, maxTextChars: 0 }) : undefined;
   const engine = new VoiceEngine({ config, stageOwnership: 'borrowed', createUnitSplitter, ttsCache });
   const calls: CallInterval[] = [];
   const clock = (): number => engine.now();
   await stages.llm.clear();
   text?.rewindReplies();
   let speechHeard = (): boolean => true;
-  const oracle = options.models === 'default' ? stages : withTurnOracle(stages, () => speechHeard());
+  const shipped = pipeline === 'peer-hot' ? withoutLlmHold(stages) : stages;
+  const oracle = options.models === 'default' ? shipped : withTurnOracle(shipped, () => speechHeard());
   await engine.load(async () => instrument(oracle, clock, calls));
 
   const traces = new Map<number, TurnTrace>();

@@ -1,6 +1,6 @@
 /**
  * npm run bench -- --clips <dir> [--models standin-real|standin|default] [--replies <file.jsonl>]
- *                  [--baseline peer|sequential|peer,sequential] [--cores N]
+ *                  [--baseline peer,peer-hot,sequential (any of them)] [--cores N]
  *                  [--runs N] [--limit N] [--json out.json] [--md out.md] [--svg out.svg]
  *
  * Plays every clip into the headless engine at real-time pace (plus 1.5 s of silence), all in one
@@ -21,7 +21,7 @@ import { DEFAULT_REPLIES_FILE } from '../dev/standins/text-adapters';
 import { engineInitFromFlags, ENGINE_FLAG_OPTIONS } from './engine-args';
 import { runEngineCli } from './run-engine-cli';
 
-const BASELINES: readonly BaselineName[] = ['peer', 'sequential'];
+const BASELINES: readonly BaselineName[] = ['peer', 'peer-hot', 'sequential'];
 
 /** "section.key: app → bench" for every setting the flags changed. */
 function configOverrides(app: EngineConfigInput, effective: EngineConfigInput): string[] {
@@ -42,7 +42,7 @@ function parseBaselines(value: string | undefined): BaselineName[] {
   if (value === undefined) return [];
   const names = value.split(',').map((v) => v.trim());
   for (const name of names) {
-    if (!BASELINES.includes(name as BaselineName)) throw new Error(`--baseline takes peer, sequential or peer,sequential (got "${value}")`);
+    if (!BASELINES.includes(name as BaselineName)) throw new Error(`--baseline takes a comma-separated list of peer, peer-hot and sequential (got "${value}")`);
   }
   return [...new Set(names as BaselineName[])];
 }
