@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { criticalPathOverhead, type CallInterval } from '../../src-main/tools/bench/run';
+import { criticalPathOverhead, queuedMs, type CallInterval } from '../../src-main/tools/bench/run';
 
 /** The bench's engine-overhead figure: the gaps between the critical path's links (hand-made timelines). */
 describe('criticalPathOverhead', () => {
@@ -27,5 +27,18 @@ describe('criticalPathOverhead', () => {
     const result = criticalPathOverhead(calls, marks, undefined, 1502);
     expect(result?.gaps).toEqual({ endpoint_to_stt: 1, stt_to_llm: 2, unit_to_audio: 2 });
     expect(result?.total).toBe(5);
+  });
+
+  it('reports the time the critical STT and TTS calls waited behind another call of their stage', () => {
+    const calls: CallInterval[] = [
+      { stage: 'stt', start: 900, end: 1100 }, // a partial transcription still running
+      { stage: 'stt', start: 1003, end: 1300 },
+      { stage: 'llm', start: 1302, end: 1900 },
+      { stage: 'tts', start: 1200, end: 1650 }, // the previous answer's synthesis, finishing
+      { stage: 'tts', start: 1501, end: 2400 },
+    ];
+    const result = criticalPathOverhead(calls, marks, undefined, 2401);
+    expect(result?.queued).toEqual({ stt: 97, tts: 149 });
+    expect(queuedMs(calls, calls[2]!)).toBe(0);
   });
 });

@@ -208,6 +208,8 @@ const STAGE_COLORS: Record<string, string> = {
   llm_first_token: '#a78bfa',
   first_unit: '#f472b6',
   tts_first_audio: '#fb923c',
+  stt_queue_wait: '#cbd5e1',
+  tts_queue_wait: '#cbd5e1',
 };
 
 /** Aggregate waterfall (p50 of each stage, laid end to end as in a turn) and the v2v distribution. */
@@ -247,6 +249,9 @@ export function toSvg(json: BenchJson): string {
     first_unit: (json.stages_ms.stt?.p50 ?? 0) + (json.stages_ms.llm_first_token?.p50 ?? 0),
     tts_first_audio: (json.stages_ms.stt?.p50 ?? 0) + (json.stages_ms.llm_first_token?.p50 ?? 0) + (json.stages_ms.first_unit?.p50 ?? 0),
   };
+  // A queue wait is the first part of the stage it is inside.
+  starts.stt_queue_wait = 0;
+  starts.tts_queue_wait = starts.tts_first_audio ?? 0;
   for (const [name, v] of stageEntries) {
     const p50 = v.p50 ?? 0;
     const start = starts[name] ?? 0;

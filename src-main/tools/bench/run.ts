@@ -202,7 +202,7 @@ export function criticalPathOverhead(
   marks: TurnTrace['marks'],
   pauseAt: number | undefined,
   firstAudioAt: number | undefined,
-): { total: number; gaps: Record<string, number> } | undefined {
+): { total: number; gaps: Record<string, number>; queued: { stt: number; tts: number | undefined } } | undefined {
   const { llm_request: llmRequest, first_unit_ready: firstUnit, eot_confirmed: eot } = marks;
   if (llmRequest === undefined || firstUnit === undefined || firstAudioAt === undefined) return undefined;
   const last = <T>(list: T[]): T | undefined => list[list.length - 1];
@@ -221,7 +221,20 @@ export function criticalPathOverhead(
     ...(tts ? { unit_to_tts: tts.start - firstUnit, tts_to_audio: firstAudioAt - tts.end } : { unit_to_audio: firstAudioAt - firstUnit }),
   };
   const rounded = Object.fromEntries(Object.entries(gaps).map(([k, v]) => [k, roundMs(Math.max(0, v))]));
-  return { total: Object.values(rounded).reduce((sum, gap) => sum + gap, 0), gaps: rounded };
+  const queued = { stt: queuedMs(calls, stt), tts: tts ? queuedMs(calls, tts) : undefined };
+  return { total: Object.values(rounded).reduce((sum, gap) => sum + gap, 0), gaps: rounded, queued };
+}
+
+/**
+ * How long a call waited behind another call of its stage before it could run (STT and TTS run
+ * one call at a time): part of the stage's time in the trace, but a queue, not the model.
+ */
+export function queuedMs(calls: readonly CallInterval[], call: CallInterval): number {
+  let until = call.start;
+  for (const c of calls) {
+    if (c !== call && c.stage === call.stage && c.start < call.start && c.end > until) until = Math.min(c.end, call.end);
+  }
+  return roundMs(until - call.start);
 }
 
 /**
@@ -419,6 +432,9 @@ async function runPipeline(
           llm_first_token: trace?.durations.llmFirstToken,
           first_unit: trace?.durations.firstUnit,
           tts_first_audio: trace?.durations.ttsFirstAudio,
+          // Inside stt and tts_first_audio: time spent waiting for the stage, not in the model.
+          stt_queue_wait: overhead?.queued.stt,
+          tts_queue_wait: overhead?.queued.tts,
         },
         overheadMs: overhead === undefined ? undefined : roundMs(overhead.total),
         overheadGapsMs: overhead?.gaps,
