@@ -14,7 +14,11 @@ const MAX_PLAYING_TURNS = 64;
  * With a player that reports (`playback_started`, `unit_played`), an answer's audio is heard from
  * the input-clock time of its `playback_started` for the first unit and contiguously after that
  * (or "now" if the player's queue ran dry). Without reports (a CLI writing a file) the audio is
- * placed at emission. When the player drops its queue (barge-in, cancel) the reference is cut.
+ * placed at emission. The first answer comes before the player has reported anything: it is placed
+ * at emission too, and moved to where the player says it started when it does (the player starts
+ * tens of ms after emission; left there, the guard would learn a delay that every later answer,
+ * placed by the player's reports, contradicts, and its filter would miss their echo). When the
+ * player drops its queue (barge-in, cancel) the reference is cut.
  * The sink is looked up at each use: the mic path is rebuilt when the echo settings change.
  */
 export class EchoReferenceSchedule {
@@ -22,6 +26,8 @@ export class EchoReferenceSchedule {
   private readonly playingTurns = new Set<number>();
   /** Audio of turns the player has not started yet: it becomes reference at `playback_started`. */
   private readonly unheardAudio = new Map<number, Array<{ samples: Float32Array; sampleRate: number }>>();
+  /** Before any report: the latest turn's audio as placed at emission (moved at its `playback_started`). */
+  private placedAtEmission: { turn: number; startMs: number; audio: Array<{ samples: Float32Array; sampleRate: number }> } | undefined;
 
   constructor(private readonly sink: () => ReferenceSink) {}
 
@@ -39,7 +45,12 @@ export class EchoReferenceSchedule {
       return;
     }
     const sink = this.sink();
-    sink.addReference(samples, sampleRate, Math.max(sink.referenceEndMs, nowMs));
+    const at = Math.max(sink.referenceEndMs, nowMs);
+    sink.addReference(samples, sampleRate, at);
+    if (this.playerReports) return;
+    // Kept until the player's first report (one answer at most: a host that never reports keeps only the latest).
+    if (this.placedAtEmission?.turn !== turn) this.placedAtEmission = { turn, startMs: at, audio: [] };
+    this.placedAtEmission.audio.push({ samples: samples.slice(), sampleRate });
   }
 
   /** The player started `turn` at input-clock time `startMs`: its queued audio is heard from there on. */
@@ -47,7 +58,10 @@ export class EchoReferenceSchedule {
     this.playerReports = true;
     this.playingTurns.add(turn);
     if (this.playingTurns.size > MAX_PLAYING_TURNS) this.playingTurns.delete(this.playingTurns.values().next().value as number);
-    const queued = this.unheardAudio.get(turn) ?? [];
+    const early = this.placedAtEmission?.turn === turn ? this.placedAtEmission.audio : [];
+    if (early.length > 0 && this.placedAtEmission) this.sink().cutReference(this.placedAtEmission.startMs);
+    this.placedAtEmission = undefined;
+    const queued = [...early, ...(this.unheardAudio.get(turn) ?? [])];
     this.unheardAudio.delete(turn);
     const sink = this.sink();
     let at = startMs;
@@ -66,5 +80,6 @@ export class EchoReferenceSchedule {
   /** The turn is over or discarded: audio it never played is forgotten. */
   forget(turn: number): void {
     this.unheardAudio.delete(turn);
+    if (this.placedAtEmission?.turn === turn) this.placedAtEmission = undefined;
   }
 }
