@@ -74,14 +74,14 @@ export class VoiceEngine {
     this.ttsCache = options.ttsCache ?? new TtsCache();
     this.tracer = new TurnTracer((trace) => this.emit({ type: 'trace', trace }));
     const emit = (event: EngineEvent): void => this.emit(event);
+    const microphone = (fromMs: number, toMs: number): Float32Array => this.mic.path.microphone(fromMs, toMs);
     this.mic = new MicListener(this.config, {
       now: () => this.now(),
       emit,
       vad: () => this.stages?.vad,
       wantsAudio: (keyDown) => this.controller.wantsAudio(keyDown),
       muted: () => this.controller.isMuted,
-      heard: (window, t, timeOf) =>
-        this.perform(this.controller.window({ ...window, t, timeOf, microphone: (fromMs, toMs) => this.mic.path.microphone(fromMs, toMs) })),
+      heard: (window, t, timeOf) => this.perform(this.controller.window({ ...window, t, timeOf, microphone })),
       pushToTalk: (mark) => this.perform(mark.pressed ? this.controller.pttDown(mark.t) : this.controller.pttUp(mark.t)),
     });
     this.references = new EchoReferenceSchedule(() => this.mic.path);

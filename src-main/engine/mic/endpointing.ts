@@ -425,7 +425,6 @@ function checkThresholds({ negativeThreshold, threshold }: EndpointerConfig): vo
   }
 }
 
-
 function msToSamples(ms: number, sampleRate: number): number {
   return Math.round((ms * sampleRate) / 1000);
 }

@@ -24,10 +24,13 @@ const MAX_PLAYING_TURNS = 64;
 export class EchoReferenceSchedule {
   private playerReports = false;
   private readonly playingTurns = new Set<number>();
-  /** Audio of turns the player has not started yet: it becomes reference at `playback_started`. */
+  /**
+   * Audio of turns the player has not started yet: it becomes reference at `playback_started`. Before
+   * any report it also holds the latest turn's audio, already placed at emission (`placedEarly`).
+   */
   private readonly unheardAudio = new Map<number, Array<{ samples: Float32Array; sampleRate: number }>>();
-  /** Before any report: the latest turn's audio as placed at emission (moved at its `playback_started`). */
-  private placedAtEmission: { turn: number; startMs: number; audio: Array<{ samples: Float32Array; sampleRate: number }> } | undefined;
+  /** Before any report: the turn placed at emission, and where (moved at its `playback_started`). */
+  private placedEarly: { turn: number; startMs: number } | undefined;
 
   constructor(private readonly sink: () => ReferenceSink) {}
 
@@ -38,19 +41,16 @@ export class EchoReferenceSchedule {
 
   /** An answer's audio went to the player (`nowMs`: the input clock now). The samples are copied. */
   answerAudio(turn: number, samples: Float32Array, sampleRate: number, nowMs: number): void {
-    if (this.playerReports && !this.playingTurns.has(turn)) {
-      const queued = this.unheardAudio.get(turn) ?? [];
-      queued.push({ samples: samples.slice(), sampleRate });
-      this.unheardAudio.set(turn, queued);
-      return;
-    }
+    const playing = this.playerReports && this.playingTurns.has(turn);
+    if (!playing) this.queue(turn, samples, sampleRate);
+    if (this.playerReports && !playing) return;
     const sink = this.sink();
     const at = Math.max(sink.referenceEndMs, nowMs);
     sink.addReference(samples, sampleRate, at);
-    if (this.playerReports) return;
-    // Kept until the player's first report (one answer at most: a host that never reports keeps only the latest).
-    if (this.placedAtEmission?.turn !== turn) this.placedAtEmission = { turn, startMs: at, audio: [] };
-    this.placedAtEmission.audio.push({ samples: samples.slice(), sampleRate });
+    if (this.playerReports || this.placedEarly?.turn === turn) return;
+    // A host that never reports keeps only the latest turn's audio.
+    if (this.placedEarly) this.unheardAudio.delete(this.placedEarly.turn);
+    this.placedEarly = { turn, startMs: at };
   }
 
   /** The player started `turn` at input-clock time `startMs`: its queued audio is heard from there on. */
@@ -58,12 +58,11 @@ export class EchoReferenceSchedule {
     this.playerReports = true;
     this.playingTurns.add(turn);
     if (this.playingTurns.size > MAX_PLAYING_TURNS) this.playingTurns.delete(this.playingTurns.values().next().value as number);
-    const early = this.placedAtEmission?.turn === turn ? this.placedAtEmission.audio : [];
-    if (early.length > 0 && this.placedAtEmission) this.sink().cutReference(this.placedAtEmission.startMs);
-    this.placedAtEmission = undefined;
-    const queued = [...early, ...(this.unheardAudio.get(turn) ?? [])];
-    this.unheardAudio.delete(turn);
     const sink = this.sink();
+    if (this.placedEarly?.turn === turn) sink.cutReference(this.placedEarly.startMs);
+    this.placedEarly = undefined;
+    const queued = this.unheardAudio.get(turn) ?? [];
+    this.unheardAudio.delete(turn);
     let at = startMs;
     for (const { samples, sampleRate } of queued) {
       sink.addReference(samples, sampleRate, at);
@@ -80,6 +79,12 @@ export class EchoReferenceSchedule {
   /** The turn is over or discarded: audio it never played is forgotten. */
   forget(turn: number): void {
     this.unheardAudio.delete(turn);
-    if (this.placedAtEmission?.turn === turn) this.placedAtEmission = undefined;
+    if (this.placedEarly?.turn === turn) this.placedEarly = undefined;
+  }
+
+  private queue(turn: number, samples: Float32Array, sampleRate: number): void {
+    const queued = this.unheardAudio.get(turn) ?? [];
+    queued.push({ samples: samples.slice(), sampleRate });
+    this.unheardAudio.set(turn, queued);
   }
 }
