@@ -78,3 +78,24 @@ describe('bench smoke (2 clips, --models standin, real replies, every baseline)'
     expect(readFileSync(svg, 'utf8')).toContain('peer baseline');
   }, 900_000);
 });
+
+describe('bench smoke on the CPU default shapes (1 clip, --models standin-real, peer-hot)', () => {
+  it("runs whisper base.en's, Qwen2.5-0.5B's and Kokoro-82M's networks and reports their rates", () => {
+    const replies = path.join(out, 'replies-real.jsonl');
+    writeFileSync(replies, REPLIES.map((reply) => JSON.stringify({ model: 'test', reply })).join('\n') + '\n');
+    const json = path.join(out, 'bench-real.json');
+    const args = ['--clips', sharedPath('speech'), '--models', 'standin-real', '--limit', '1', '--replies', replies, '--baseline', 'peer-hot', '--json', json];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/tools/cli/bench.ts', ...args], { cwd: projectRoot(), encoding: 'utf8', timeout: 840_000 });
+    expect(r.status, r.stderr.slice(-2000) + r.stdout.slice(-2000)).toBe(0);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as BenchJson;
+    expect(report.config.models.tts).toMatch(/Kokoro-82M v1\.0 network/);
+    expect(report.config.models.stt).toMatch(/base\.en/);
+    expect(report.config.models.llm).toMatch(/Qwen2\.5-0\.5B/);
+    for (const rate of ['ttsRealTimeFactor', 'sttRealTimeFactor', 'llmTokensPerSecond'] as const) {
+      expect(report.standin_rates[rate], rate).toBeGreaterThan(0);
+    }
+    expect(report.voice_to_voice_ms.p50).toBeGreaterThan(0);
+    expect(report.peer_hot_baseline?.voice_to_voice_ms.p50).toBeGreaterThan(0);
+    expect(Object.keys(report.stages_ms)).toContain('tts_first_audio');
+  }, 900_000);
+});

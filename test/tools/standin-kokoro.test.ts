@@ -23,7 +23,6 @@ describe('Kokoro-82M ONNX stand-in', () => {
     const a = buildKokoroStandinModel('light');
     const b = buildKokoroStandinModel('light');
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
-    expect(buildKokoroStandinModel('kokoro-cpu').length).toBeGreaterThan(a.length * 10);
   });
 
   it('has the real Kokoro interface in onnxruntime (input_ids, style, speed → waveform)', async () => {

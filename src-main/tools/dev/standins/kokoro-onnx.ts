@@ -3,35 +3,24 @@ import { copyFile, link, mkdir, rename, rm, stat, writeFile } from 'node:fs/prom
 import path from 'node:path';
 import { cacheDir, sharedPath } from '../shared-data';
 import { encodeOnnxModel, OnnxDataType, type OnnxNode, type OnnxTensor } from './onnx-writer';
+import { KOKORO_SPEAKING_RATE } from './kokoro-network';
 import { seededNormals } from './seeded';
 
 /**
- * A compute-equivalent stand-in for Kokoro-82M v1.0 in the onnx-community layout.
- *
- * The real weights cannot be fetched in this build environment. This writes a folder that the
- * real loader (kokoro-js → transformers.js → onnxruntime-node) accepts unchanged: the real
- * config.json / tokenizer.json / tokenizer_config.json, and an ONNX graph with the real model's
- * interface (`input_ids` int64 [1, T], `style` float32 [1, 256], `speed` float32 [1] →
- * `waveform` float32 [N]). The waveform is a deterministic, bounded, non-silent noise-like signal
- * whose length follows the token count like real Kokoro (~13 phoneme tokens per second at speed 1),
- * and whose compute per second of audio is fixed by the cost profile:
- *
- * - `light`: nearly free, for unit tests.
- * - `kokoro-cpu`: calibrated ONCE against a published CPU measurement of Kokoro-82M ONNX (see
- *   KOKORO_CPU_CALIBRATION). It is a yardstick: never retune it to make a latency target pass.
+ * The light Kokoro-format stand-in of the `standin` set, for unit tests: the onnx-community folder
+ * layout and interface (`input_ids` int64 [1, T], `style` float32 [1, 256], `speed` float32 [1] →
+ * `waveform` float32 [N]) through the real loader (kokoro-js → transformers.js → onnxruntime-node),
+ * with a tiny graph that is nearly free. Its audio length follows the token count at Kokoro's
+ * speaking rate. It is not Kokoro's network: `standin-real` uses that (`kokoro-network.ts`).
  */
 
-export type KokoroCostProfile = 'light' | 'kokoro-cpu';
+export type KokoroCostProfile = 'light';
 
 /** Kokoro's vocabulary size (config n_token) and style width. */
 const KOKORO_VOCAB = 178;
 const STYLE_DIM = 256;
 const SAMPLE_RATE = 24000;
-/**
- * Real Kokoro speaks roughly 12–17 phoneme tokens per second at speed 1 (the benchmark below:
- * 196 characters ≈ 215 tokens ≈ 13 s of audio). 15 tokens per second: 24000 / 15 = 1600 samples.
- */
-export const KOKORO_STANDIN_SAMPLES_PER_TOKEN = 1600;
+export const KOKORO_STANDIN_SAMPLES_PER_TOKEN = KOKORO_SPEAKING_RATE.samplesPerToken;
 const SAMPLES_PER_TOKEN = KOKORO_STANDIN_SAMPLES_PER_TOKEN;
 /** Each row of hidden features becomes this many output samples (480 rows per second of audio). */
 const SAMPLES_PER_ROW = 50;
@@ -47,40 +36,8 @@ interface CostShape {
   distinctWeights: number;
 }
 
-/**
- * Calibration of `kokoro-cpu` (set once, 2026-11-30; never retuned to meet a latency goal).
- *
- * Target: the LESS favourable of two published CPU measurements of Kokoro-82M ONNX by the same
- * harness (6 text lengths, 5 timed runs each after a warm-up):
- * - heyneo.com, "Kokoro 82M vs Supertonic 3 vs Inflect-Nano-v1: A Real CPU TTS Benchmark" (and its
- *   r/LocalLLaMA post): Intel Xeon Platinum 8272CL, 4 cores, no GPU: mean RTF **0.5711** (0.51 on
- *   short texts, 0.69 on long ones) ← used;
- * - heyneo.com, "Kokoro 82M vs Supertonic 3: A Real CPU TTS Benchmark": AMD EPYC 7763, 4 vCPUs:
- *   mean RTF 0.509 (the earlier calibration used this, the more favourable one).
- * 0.5711 × 4 cores ≈ 2.28 core-seconds per second of audio. With perfect scaling (real graphs scale
- * worse, so this is a floor for the real model) that is RTF ≥ 2.28 at 1 thread and ≥ 1.14 at 2.
- *
- * Setting: the stand-in's cost is proportional to its layer count. Measured on this project's quiet
- * 2-vCPU reference machine with 152 layers: RTF 1.7 at 1 thread, 0.80 at 2 threads (a stack of
- * MatMuls parallelises better than Kokoro's graph). Scaled to the target: 152 × 1.14 / 0.80 ≈ 217
- * layers for 2 threads, 152 × 2.28 / 1.7 ≈ 204 for 1; rounded up to 224 (expected quiet RTF ≈ 1.18
- * at 2 threads, ≈ 2.5 at 1), so on a quiet machine the stand-in is not cheaper than the target.
- * The short first units the engine speaks are where real Kokoro is at its fastest (RTF ≈ 0.51 per
- * 4 cores), so this errs on the slow side. Every bench report prints the measured RTF.
- */
-export const KOKORO_CPU_CALIBRATION = {
-  source:
-    'heyneo.com "Kokoro 82M vs Supertonic 3 vs Inflect-Nano-v1: A Real CPU TTS Benchmark" (Kokoro-82M ONNX, Xeon Platinum 8272CL, 4 cores, mean RTF 0.5711)',
-  publishedRtf: 0.5711,
-  publishedCores: 4,
-  targetRtfAt1Thread: 2.28,
-  targetRtfAt2Threads: 1.14,
-  layers: 224,
-} as const;
-
 const COST_SHAPES: Record<KokoroCostProfile, CostShape> = {
   light: { width: 32, layers: 1, distinctWeights: 1 },
-  'kokoro-cpu': { width: 1024, layers: KOKORO_CPU_CALIBRATION.layers, distinctWeights: 4 },
 };
 
 export interface WriteKokoroStandinOptions {
@@ -201,7 +158,7 @@ export async function writeKokoroStandin({ outDir, costProfile }: WriteKokoroSta
   await mkdir(path.join(outDir, 'onnx'), { recursive: true });
   for (const { file, from } of sources) await copyFile(from, path.join(outDir, file));
   const model = buildKokoroStandinModel(costProfile);
-  // q8 and fp32 load the same graph: the stand-in models compute, not quantization.
+  // q8 and fp32 load the same graph.
   const q8File = path.join(outDir, 'onnx', 'model_quantized.onnx');
   const fp32File = path.join(outDir, 'onnx', 'model.onnx');
   await writeFile(q8File, model);
@@ -216,7 +173,6 @@ export async function writeKokoroStandin({ outDir, costProfile }: WriteKokoroSta
         sampleRate: SAMPLE_RATE,
         samplesPerToken: SAMPLES_PER_TOKEN,
         generatorVersion: GENERATOR_VERSION,
-        calibration: costProfile === 'kokoro-cpu' ? KOKORO_CPU_CALIBRATION : undefined,
       },
       null,
       2,
