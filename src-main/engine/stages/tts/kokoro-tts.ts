@@ -188,7 +188,9 @@ export class KokoroTts implements TtsStage {
         dtype,
         device: dev,
         local_files_only: true,
-        session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+        // Kokoro's graph is hundreds of small operators: threads that spin between them would take
+        // the core the LLM is writing the rest of the answer on.
+        session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } },
       });
 
     // An accelerator that cannot load (no CUDA libraries, no DirectML adapter…) never stops the
