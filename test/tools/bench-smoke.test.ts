@@ -59,6 +59,10 @@ describe('bench smoke (2 clips, --models standin, real replies, every baseline)'
     expect(report.speedup_vs_peer_hot_p50).toBeGreaterThan(0);
     expect(report.speedup_vs_peer_hot_p95).toBeGreaterThan(0);
     expect(report.first_unit_distribution?.ours.replies).toBe(3);
+    // Reviewer material: stand-in audio is noise, so the report shows the first units' text.
+    expect(report.first_unit_distribution?.ours.sampled).toHaveLength(3);
+    expect(report.first_unit_distribution?.ours.most_common[0]?.count).toBeGreaterThan(0);
+    expect(readFileSync(md, 'utf8')).toMatch(/sampled first units/);
     expect(report.tts_cache_hit_rate).toBeTypeOf('number'); // the engine's unit cache, measured over our run
     expect(report.tts_cache_hit_rate as number).toBeGreaterThanOrEqual(0);
     expect(report.tts_cache_hit_rate as number).toBeLessThanOrEqual(1);

@@ -184,6 +184,12 @@ export function toMarkdown(json: BenchJson): string {
       '',
       `First-unit audio length over all ${d.ours.replies} replies (estimated at Kokoro's speaking rate, ms p10 / p50 / p90): ` +
         `ours ${d.ours.audio_ms.p10} / ${d.ours.audio_ms.p50} / ${d.ours.audio_ms.p90}; peer ${d.peer.audio_ms.p10} / ${d.peer.audio_ms.p50} / ${d.peer.audio_ms.p90}.`,
+      '',
+      `Commonest first units (ours): ${d.ours.most_common.map((c) => `"${text(c.unit, 40)}" × ${c.count}`).join(', ')}.`,
+      '',
+      `| ${d.ours.sampled.length} sampled first units (evenly over the replies) | ours | peer |`,
+      '|---|---|---|',
+      ...d.ours.sampled.map((unit, i) => `| ${i + 1} | ${text(unit, 80)} | ${text(d.peer.sampled[i], 80)} |`),
     );
   }
   const eot = json.end_of_turn;
