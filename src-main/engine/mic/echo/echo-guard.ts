@@ -17,6 +17,11 @@ import { SampleTimeline } from './timeline';
  * the room (`filterMs` of taps after the delay); the suppressor removes what is left (loudspeaker
  * distortion, reverberant tail, the echo before the filter has adapted).
  *
+ * Each answer (and each unit the player starts after its queue ran dry) is placed on the input
+ * clock afresh, a few ms off from the last: the room is the same, its alignment is not. A learned
+ * filter is not relied on in a new placement until the delay is estimated there; the taps then
+ * move by the difference, and the suppressor works with the coarse bound until they have.
+ *
  * While cleaning, output lags the input by one block (`latencyMs`, 16 ms): the samples returned for
  * a window ending at `endMs` are the cleaned microphone signal of the window ending at
  * `endMs − latencyMs`. While nothing played can reach the microphone (no reference within the
@@ -82,10 +87,33 @@ const ESTIMATE_MIN_POWER = 1e-5;
  * guard must stop treating their voice as possible echo by then (about 1.1 s of playback).
  */
 const PRESENCE_DECAY = 0.2;
-/** …counted once the reference has played this long (a shorter overlap correlates weakly). */
+/**
+ * …counted once this stream's reference has played this long (a shorter overlap correlates
+ * weakly) and while it still plays (the window after an answer ends holds its tail).
+ */
 const PRESENCE_AFTER_SAMPLES = SR / 2;
 /** The first estimate waits for this much played reference (a short overlap correlates by chance). */
 const ESTIMATE_AFTER_SAMPLES = SR / 2;
+/**
+ * Each placement of the reference apart from what preceded it (a new answer, or a unit the player
+ * started after its queue ran dry) is put on the input clock afresh, right only within a few ms:
+ * the learned path is re-aligned by the first estimates of the new stream, which wait for this
+ * much of it.
+ */
+const STREAM_ESTIMATE_AFTER_SAMPLES = SR / 8;
+/** Until then the suppressor does not rely on the learned filter, for at most this much reference. */
+const STREAM_ALIGN_WAIT_SAMPLES = SR;
+/**
+ * The first confirmed delay of a new placement this far from the one the filter learned at moves
+ * its taps by the difference (a misalignment of 1 ms already costs most of the cancellation above
+ * 500 Hz). Within a placement the alignment is fixed: the estimate wavering there between
+ * neighbouring peaks (455 / 461 samples on the ICASSP recording) moves nothing.
+ */
+const PATH_SHIFT_TOLERANCE_SAMPLES = 4;
+/** A delay this far from the learned one (30 ms) must be estimated twice in a row before it counts. */
+const FAR_CHANGE_SAMPLES = 480;
+/** Placements remembered ahead of the microphone (older ones are forgotten first). */
+const MAX_PLACEMENTS = 64;
 /** A confirmed delay this much later than the one in use moves the filter (its taps would be wasted). */
 const LATER_MOVE_SAMPLES = 3 * BLOCK;
 /** Once the delay is measured, the coarse echo bound looks this far past it (early reverberation). */
@@ -111,9 +139,23 @@ export class EchoGuard {
   private readonly newestReference = new Float64Array(BLOCK);
   private readonly newestPrevious = new Float64Array(BLOCK);
   private readonly micBlock = new Float64Array(BLOCK);
+  private readonly noEcho = new Float64Array(BLOCK);
   private envelopeHead = 0;
   private lagSamples = 0;
   private lagMeasured = false;
+  /** The delay the linear filter's taps were learned at (they move with it). */
+  private pathLag = 0;
+  /** This reference stream's delay was confirmed (the learned filter is aligned to it). */
+  private streamAligned = false;
+  /** Samples of active reference since this stream started. */
+  private streamPlayed = 0;
+  /**
+   * Where reference audio was placed apart from what preceded it (a new answer, or a unit the
+   * player started after its queue ran dry), oldest first: each starts a new stream.
+   */
+  private readonly placements: number[] = [];
+  /** The newest reference block was audible. */
+  private referenceActive = false;
   private candidateLag: number | undefined;
   /**
    * 1 while an echo path is assumed (at the start, and whenever the correlation finds one); falls
@@ -166,13 +208,20 @@ export class EchoGuard {
     if (!Number.isFinite(sampleRate) || sampleRate < 1000) throw new RangeError(`EchoGuard.addReference: invalid sample rate ${sampleRate}`);
     if (!Number.isFinite(startMs)) throw new RangeError(`EchoGuard.addReference: invalid start time ${startMs}`);
     const at16k = sampleRate === SR ? samples : resample(samples, sampleRate, SR);
-    this.reference.write(at16k, Math.round((startMs * SR) / 1000));
+    const start = Math.round((startMs * SR) / 1000);
+    if (start !== this.reference.endIndex && at16k.length > 0) {
+      this.placements.push(start);
+      if (this.placements.length > MAX_PLACEMENTS) this.placements.shift();
+    }
+    this.reference.write(at16k, start);
   }
 
   /** The reference from input-clock `fromMs` on will not be heard (the player dropped its queue). */
   cutReference(fromMs: number): void {
     if (!Number.isFinite(fromMs)) throw new RangeError(`EchoGuard.cutReference: invalid time ${fromMs}`);
-    this.reference.truncate(Math.round((fromMs * SR) / 1000));
+    const from = Math.round((fromMs * SR) / 1000);
+    this.reference.truncate(from);
+    while (this.placements.length > 0 && (this.placements.at(-1) as number) >= from) this.placements.pop();
   }
 
   /** Input-clock ms where the reference queued so far ends (-Infinity when none was added). */
@@ -244,6 +293,7 @@ export class EchoGuard {
    */
   reset(): void {
     this.reference.clear();
+    this.placements.length = 0;
     this.restartStream();
   }
 
@@ -264,12 +314,20 @@ export class EchoGuard {
     return power / BLOCK < SILENT_BLOCK_POWER;
   }
 
+  /** A new placement of the reference reaches the microphone: its alignment is confirmed afresh. */
+  private startStream(): void {
+    this.streamAligned = false;
+    this.streamPlayed = 0;
+    this.sinceEstimate = 0;
+  }
+
   /**
    * A reference can be heard from now on: the canceller and suppressor start on fresh signals (the
    * learned echo path and delay are kept). Their first output block covers the block before this
    * window, which was passed through unchanged, so that block is repeated as it was.
    */
   private startCleaning(startIndex: number): void {
+    this.startStream();
     this.passing = false;
     this.fdaf.resetSignals();
     this.suppressor.reset();
@@ -283,8 +341,16 @@ export class EchoGuard {
   }
 
   private processBlock(block: number[], blockStart: number): void {
+    // The echo of a placement reaches the microphone about one delay after it.
+    const reached = blockStart + BLOCK - (this.lagMeasured ? this.lagSamples : this.minLag);
+    let placed = false;
+    while (this.placements.length > 0 && (this.placements[0] as number) < reached) {
+      this.placements.shift();
+      placed = true;
+    }
+    if (placed) this.startStream();
     this.sinceEstimate += BLOCK;
-    const every = this.lagMeasured ? ESTIMATE_EVERY_SAMPLES : FIRST_ESTIMATE_EVERY_SAMPLES;
+    const every = this.lagMeasured && this.streamAligned ? ESTIMATE_EVERY_SAMPLES : FIRST_ESTIMATE_EVERY_SAMPLES;
     if (this.sinceEstimate >= every) {
       this.sinceEstimate = 0;
       this.updateDelay(blockStart + BLOCK);
@@ -297,7 +363,11 @@ export class EchoGuard {
     this.reference.read(blockStart - this.minLag, this.newestReference);
     let newestPower = 0;
     for (const v of this.newestReference) newestPower += v * v;
-    if (newestPower / BLOCK > ESTIMATE_MIN_POWER) this.referencePlayed += BLOCK;
+    this.referenceActive = newestPower / BLOCK > ESTIMATE_MIN_POWER;
+    if (this.referenceActive) {
+      this.referencePlayed += BLOCK;
+      this.streamPlayed += BLOCK;
+    }
     const slot = this.envelopeRing[this.envelopeHead] as Float64Array;
     this.suppressor.framePower(this.newestPrevious, this.newestReference, slot);
     this.newestPrevious.set(this.newestReference);
@@ -306,7 +376,8 @@ export class EchoGuard {
     const ringLength = this.envelopeRing.length;
     let firstBack = 0;
     let lastBack = ringLength - 1;
-    if (this.lagMeasured) {
+    const trusted = this.filterTrusted();
+    if (this.lagMeasured && trusted) {
       firstBack = Math.max(0, Math.floor((this.lagSamples - PRE_DELAY_SAMPLES - this.minLag) / BLOCK));
       lastBack = Math.min(ringLength - 1, Math.ceil((this.lagSamples + ENVELOPE_AFTER_DELAY_SAMPLES - this.minLag) / BLOCK));
     }
@@ -316,15 +387,22 @@ export class EchoGuard {
       for (let k = 0; k < e.length; k++) if ((e[k] ?? 0) > (this.envelope[k] ?? 0)) this.envelope[k] = e[k] ?? 0;
     }
     this.envelopeHead = (this.envelopeHead + 1) % ringLength;
+    // A learned filter not yet aligned to this stream is left out (a few ms off, it adds echo).
     const out = this.suppressor.process({
       mic: this.micBlock,
-      error: linear.error,
-      echo: linear.echo,
+      error: trusted ? linear.error : this.micBlock,
+      echo: trusted ? linear.echo : this.noEcho,
       referenceEnvelope: this.envelope,
-      adaptation: Math.max(this.fdaf.progress, 1 - this.echoPresence),
+      adaptation: Math.max(trusted ? this.fdaf.progress : 0, 1 - this.echoPresence),
+      unaligned: !trusted,
     });
     if (this.discardBlocks > 0) this.discardBlocks--;
     else for (const v of out) this.ready.push(v);
+  }
+
+  /** The suppressor may rely on the linear filter: it is aligned to this stream (or could not be). */
+  private filterTrusted(): boolean {
+    return !this.lagMeasured || this.streamAligned || this.streamPlayed >= STREAM_ALIGN_WAIT_SAMPLES;
   }
 
   private updateDelay(endIndex: number): void {
@@ -333,9 +411,10 @@ export class EchoGuard {
     let power = 0;
     for (const v of probe) power += v * v;
     if (power / probe.length < ESTIMATE_MIN_POWER || this.referencePlayed < ESTIMATE_AFTER_SAMPLES) return;
+    if (this.lagMeasured && this.streamPlayed < STREAM_ESTIMATE_AFTER_SAMPLES) return;
     const { lagSamples, confidence } = this.estimator.estimate(this.mic, this.reference, endIndex);
     if (confidence < WEAK_CONFIDENCE) {
-      if (confidence < ABSENT_CONFIDENCE && this.referencePlayed >= PRESENCE_AFTER_SAMPLES) {
+      if (confidence < ABSENT_CONFIDENCE && this.streamPlayed >= PRESENCE_AFTER_SAMPLES && this.referenceActive) {
         this.echoPresence = Math.max(0, this.echoPresence - PRESENCE_DECAY);
       }
       return;
@@ -344,6 +423,11 @@ export class EchoGuard {
     this.candidateLag = lagSamples;
     if (confidence < STRONG_CONFIDENCE && !agrees) return;
     this.echoPresence = 1;
+    // Once measured, a delay far from the learned one must repeat before anything moves: a room's
+    // reflections or a repeated sound can give one strong estimate far off (100 ms late, seen in a
+    // reverberant room), and moving the learned path there would undo it.
+    const change = lagSamples - this.pathLag;
+    if (this.lagMeasured && !agrees && Math.abs(change) > FAR_CHANGE_SAMPLES) return;
     // Move the filter only when the echo's start falls outside it (before the pre-delay margin, or
     // past its first half); reflections inside it are the filter's job.
     const offset = lagSamples - this.lagSamples;
@@ -351,7 +435,13 @@ export class EchoGuard {
     if (!this.lagMeasured || offset < -(3 * PRE_DELAY_SAMPLES) / 4 || offset > this.filterSamples / 2 || confirmedLater) {
       this.lagSamples = lagSamples;
       this.fdaf.resetFilter();
+      this.pathLag = lagSamples;
+    } else if (!this.streamAligned && Math.abs(change) > PATH_SHIFT_TOLERANCE_SAMPLES) {
+      // A new placement of the reference: the learned path moves with it.
+      this.fdaf.shiftTaps(change);
+      this.pathLag = lagSamples;
     }
     this.lagMeasured = true;
+    this.streamAligned = true;
   }
 }

@@ -223,6 +223,31 @@ export class Fdaf {
     this.errorPower = 0;
   }
 
+  /**
+   * Moves the learned echo path `samples` later (negative: earlier), as when the reference's
+   * placement against the microphone moved but the room did not. Taps moved past either end of
+   * the filter are dropped.
+   */
+  shiftTaps(samples: number): void {
+    const { b, p } = this;
+    const length = p * b;
+    const shift = Math.round(samples);
+    if (shift === 0) return;
+    const taps = new Float64Array(length);
+    for (let j = 0; j < p; j++) {
+      this.fft.inverse(this.wRe[j] as Float64Array, this.wIm[j] as Float64Array, this.time);
+      taps.set(this.time.subarray(0, b), j * b);
+    }
+    for (let j = 0; j < p; j++) {
+      this.frame.fill(0);
+      for (let n = 0; n < b; n++) {
+        const from = j * b + n - shift;
+        if (from >= 0 && from < length) this.frame[n] = taps[from] as number;
+      }
+      this.fft.forward(this.frame, this.wRe[j] as Float64Array, this.wIm[j] as Float64Array);
+    }
+  }
+
   /** Forgets the reference history (the filter, i.e. the learned room, is kept). */
   resetSignals(): void {
     for (const x of [...this.xRe, ...this.xIm]) x.fill(0);

@@ -37,6 +37,12 @@ export interface SuppressorInput {
   referenceEnvelope: Float64Array;
   /** 0..1: the linear filter's adaptation progress. */
   adaptation: number;
+  /**
+   * The linear filter is not (yet) aligned to this stream: the coarse bound uses its generous
+   * starting gain, not the one learned (which sits near the 90th percentile of the last stream's
+   * echo, and the first words of a new one may exceed it).
+   */
+  unaligned?: boolean;
 }
 
 const MIN_LEAK = 0.05;
@@ -156,7 +162,8 @@ export class ResidualSuppressor {
       this.ratioQuantileDb += ratioDb > this.ratioQuantileDb ? COARSE_UP_DB : -COARSE_DOWN_DB;
       this.ratioQuantileDb = Math.min(ceiling, Math.max(COARSE_MIN_DB, this.ratioQuantileDb));
     }
-    const prior = 10 ** (this.coarseGainDb / 10) * (1 - input.adaptation) ** 2;
+    const coarseGain = input.unaligned === true ? unadaptedEchoGain : 10 ** (this.coarseGainDb / 10);
+    const prior = coarseGain * (1 - input.adaptation) ** 2;
     const leak = Math.max(MIN_LEAK, this.leak) * overSubtraction;
     let explained = 0, outTotal = 0;
     for (let k = 0; k < bins; k++) {
