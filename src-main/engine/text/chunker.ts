@@ -323,6 +323,8 @@ function phraseEndAt(buf: string, i: number, final: boolean): ScanResult {
   const word = wordBefore(buf, i);
   const bare = bareWord(word);
   if (!bare || /[.\-–/(&+]$/.test(word)) return null;
+  // After a markdown link: its text is read with what follows ("[St.](url) Hello" → "Saint Hello").
+  if (word.includes('](')) return null;
   const lower = bare.toLowerCase();
   if (PHRASE_INTERNAL_WORDS.has(lower) || NEVER_FINAL_ABBREVIATIONS.has(lower)) return null;
   if (/['’](?:s|re|m|ve|ll|d)$|n['’]t$/i.test(bare)) return null; // "it's", "we're", "don't", "John's"

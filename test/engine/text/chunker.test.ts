@@ -174,6 +174,10 @@ describe('cases the fuzzer found (npm run fuzz, chunker target)', () => {
     expect(cleanForSpeech('Fruit, e.g.')).toBe('Fruit, for example');
   });
 
+  it('a word-cap cut never follows a markdown link (its text is read with what comes next: "St." → "Saint")', () => {
+    expect(units('Go to [ St. ](http://x.y) Hello now.', { firstUnitMinWords: 1, firstUnitMaxWords: 3 })).toEqual(['Go to Saint Hello', 'now.']);
+  });
+
   it('"<b then c!>" is text, not an HTML tag (an HTML attribute has no "!")', () => {
     expect(cleanForSpeech('if a <b then c!> holds')).toContain('b then c');
     expect(cleanForSpeech('a <b class="x">bold</b> word')).toBe('a bold word');
